@@ -1,0 +1,104 @@
+"""api_keys: the repository (bound to a unit of work) and the finder used by authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import TupleRow
+from psycopg_pool import AsyncConnectionPool
+
+from application.keys import NewKey
+from domain.keys import ApiKey, Permission, UserId
+from domain.pagination import PageRequest
+
+COLUMNS = (
+    "id, user_id, name, prefix, permissions, rate_limit, is_active, created_at,"
+    " last_used_at, expires_at"
+)
+INSERT_KEY = f"""
+INSERT INTO api_keys (user_id, name, key_hash, prefix, permissions, rate_limit)
+VALUES (%s, %s, %s, %s, %s, %s)
+RETURNING {COLUMNS}
+"""
+SELECT_BY_ID = f"SELECT {COLUMNS} FROM api_keys WHERE id = %s"
+SELECT_BY_HASH = f"SELECT {COLUMNS} FROM api_keys WHERE key_hash = %s"
+SELECT_PAGE = f"""
+SELECT {COLUMNS}, count(*) OVER () AS total FROM api_keys
+WHERE (%(user_id)s::text IS NULL OR user_id = %(user_id)s)
+ORDER BY id LIMIT %(limit)s OFFSET %(offset)s
+"""
+COUNT_KEYS = """
+SELECT count(*) FROM api_keys WHERE (%(user_id)s::text IS NULL OR user_id = %(user_id)s)
+"""
+DEACTIVATE = "UPDATE api_keys SET is_active = false WHERE id = %s AND is_active RETURNING id"
+
+
+def key_from_row(row: Sequence[Any]) -> ApiKey:
+    return ApiKey(
+        id=row[0],
+        user_id=row[1],
+        name=row[2],
+        prefix=row[3],
+        permissions=frozenset(Permission(p) for p in row[4]),
+        rate_limit=row[5],
+        is_active=row[6],
+        created_at=row[7],
+        last_used_at=row[8],
+        expires_at=row[9],
+    )
+
+
+class PostgresApiKeyRepository:
+    def __init__(self, conn: AsyncConnection[TupleRow]) -> None:
+        self._conn = conn
+
+    async def add(self, new: NewKey) -> ApiKey:
+        cur = await self._conn.execute(
+            INSERT_KEY,
+            (
+                new.user_id,
+                new.name,
+                new.key_hash,
+                new.prefix,
+                sorted(new.permissions),
+                new.rate_limit,
+            ),
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        return key_from_row(row)
+
+    async def get(self, key_id: int) -> ApiKey | None:
+        cur = await self._conn.execute(SELECT_BY_ID, (key_id,))
+        row = await cur.fetchone()
+        return key_from_row(row) if row else None
+
+    async def list(self, user_id: UserId | None, page: PageRequest) -> tuple[Sequence[ApiKey], int]:
+        params = {"user_id": user_id, "limit": page.limit, "offset": page.offset}
+        cur = await self._conn.execute(SELECT_PAGE, params)
+        rows = await cur.fetchall()
+        if rows:
+            return [key_from_row(r) for r in rows], rows[0][-1]
+        # Past the last page the window count is gone with the rows; count apart.
+        cur = await self._conn.execute(COUNT_KEYS, params)
+        total_row = await cur.fetchone()
+        return [], total_row[0] if total_row else 0
+
+    async def deactivate(self, key_id: int) -> bool:
+        cur = await self._conn.execute(DEACTIVATE, (key_id,))
+        return await cur.fetchone() is not None
+
+
+class PostgresKeyFinder:
+    """One indexed lookup by hash, outside any unit of work."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def find_by_hash(self, key_hash: str) -> ApiKey | None:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(SELECT_BY_HASH, (key_hash,))
+            row = await cur.fetchone()
+        return key_from_row(row) if row else None

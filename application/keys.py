@@ -1,0 +1,176 @@
+"""API key use cases: issue, authenticate, list, revoke, rotate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from application.clock import Clock
+from application.uow import UnitOfWorkFactory
+from domain.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from domain.keys import (
+    DEFAULT_RATE_LIMIT,
+    ApiKey,
+    Caller,
+    IssuedKey,
+    KeyRequest,
+    UserId,
+    authorize_issue,
+    can_see,
+    display_prefix,
+    generate_raw_key,
+    hash_key,
+    is_admin,
+)
+from domain.pagination import PageInfo, PageRequest, page_info
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    user_id: UserId
+    name: str
+    key_hash: str
+    prefix: str
+    permissions: frozenset[str]
+    rate_limit: int
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, new: NewKey) -> ApiKey: ...
+
+    async def get(self, key_id: int) -> ApiKey | None: ...
+
+    async def list(
+        self, user_id: UserId | None, page: PageRequest
+    ) -> tuple[Sequence[ApiKey], int]: ...
+
+    async def deactivate(self, key_id: int) -> bool:
+        """Revoke; True when the key was active until now."""
+        ...
+
+
+class KeyFinder(Protocol):
+    """Finds a key by the hash of its raw value (an adapter may answer from a cache)."""
+
+    async def find_by_hash(self, key_hash: str) -> ApiKey | None: ...
+
+
+class UsageRecorder(Protocol):
+    """Notes that a key was used; the adapter writes it later, off the request path."""
+
+    def touch(self, key_id: int, at: datetime) -> None: ...
+
+
+MISSING_HINT = "Use: Authorization: Bearer <your_api_key>"
+
+
+class Authenticate:
+    def __init__(self, finder: KeyFinder, usage: UsageRecorder, clock: Clock) -> None:
+        self._finder = finder
+        self._usage = usage
+        self._clock = clock
+
+    async def __call__(self, raw_key: str) -> ApiKey:
+        if not raw_key:
+            raise Unauthenticated("Empty API key")
+        key = await self._finder.find_by_hash(hash_key(raw_key))
+        now = self._clock.now()
+        if key is None or not key.usable_at(now):
+            raise Unauthenticated("Invalid or revoked API key")
+        self._usage.touch(key.id, now)
+        return key
+
+
+class IssueKey:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(
+        self, request: KeyRequest, caller: Caller | None, new_user_id: UserId
+    ) -> IssuedKey:
+        """Issue a key. Its owner is, in order: the admin's `userId`, the caller's user,
+        or `new_user_id` for a self-service sign-up."""
+        authorize_issue(caller, request)
+        user_id = request.user_id or (caller.user_id if isinstance(caller, ApiKey) else new_user_id)
+        raw = generate_raw_key()
+        new = NewKey(
+            user_id=user_id,
+            name=request.name,
+            key_hash=hash_key(raw),
+            prefix=display_prefix(raw),
+            permissions=frozenset(p.value for p in request.permissions),
+            rate_limit=request.rate_limit or DEFAULT_RATE_LIMIT,
+        )
+        async with self._uow() as uow:
+            key = await uow.keys.add(new)
+        return IssuedKey(key=key, raw_key=raw)
+
+
+async def _visible_key(repo: ApiKeyRepository, caller: Caller, key_id: int) -> ApiKey:
+    """The key, if the caller may see it; another user's key is reported as absent."""
+    key = await repo.get(key_id)
+    if key is None or not can_see(caller, key.user_id):
+        raise NotFound("API key not found")
+    return key
+
+
+class ListKeys:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(
+        self, caller: Caller, user_id: UserId | None, page: PageRequest
+    ) -> tuple[Sequence[ApiKey], PageInfo]:
+        """An admin or operator sees every key, or `user_id`'s; anyone else their own."""
+        if isinstance(caller, ApiKey) and not is_admin(caller):
+            if user_id is not None and user_id != caller.user_id:
+                raise PermissionDenied("Only an admin key may list another user's keys")
+            user_id = caller.user_id
+        async with self._uow() as uow:
+            keys, total = await uow.keys.list(user_id, page)
+        return keys, page_info(page, total)
+
+
+class GetKey:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, caller: Caller, key_id: int) -> ApiKey:
+        async with self._uow() as uow:
+            return await _visible_key(uow.keys, caller, key_id)
+
+
+class RevokeKey:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, caller: Caller, key_id: int) -> None:
+        async with self._uow() as uow:
+            await _visible_key(uow.keys, caller, key_id)
+            await uow.keys.deactivate(key_id)
+
+
+class RotateKey:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, caller: Caller, key_id: int) -> IssuedKey:
+        """A new key like the old one; the old one is revoked in the same transaction."""
+        raw = generate_raw_key()
+        async with self._uow() as uow:
+            old = await _visible_key(uow.keys, caller, key_id)
+            if not await uow.keys.deactivate(key_id):
+                raise Conflict("API key is already revoked; only an active key can be rotated")
+            key = await uow.keys.add(
+                NewKey(
+                    user_id=old.user_id,
+                    name=old.name,
+                    key_hash=hash_key(raw),
+                    prefix=display_prefix(raw),
+                    permissions=frozenset(p.value for p in old.permissions),
+                    rate_limit=old.rate_limit,
+                )
+            )
+        return IssuedKey(key=key, raw_key=raw)

@@ -1,0 +1,20 @@
+"""The unit of work: repositories bound to one transaction that commits as a whole."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from application.keys import ApiKeyRepository
+
+
+class UnitOfWork(Protocol):
+    keys: ApiKeyRepository
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,180 @@
+"""API keys: generation, hashing, permissions and who may issue what."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import FieldError, InvalidInput, PermissionDenied
+
+KEY_PREFIX = "rk_"
+KEY_RANDOM_BYTES = 32
+DISPLAY_PREFIX_HEX = 8
+DEFAULT_RATE_LIMIT = 100
+MAX_RATE_LIMIT = 2_147_483_647
+NAME_MAX = 100
+
+UserId = str
+
+
+class Permission(enum.StrEnum):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+ALL_PERMISSIONS = frozenset(Permission)
+SELF_SERVICE_PERMISSIONS = frozenset({Permission.READ, Permission.WRITE})
+
+
+def generate_raw_key() -> str:
+    return KEY_PREFIX + secrets.token_hex(KEY_RANDOM_BYTES)
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode("utf-8")).hexdigest()
+
+
+def display_prefix(raw_key: str) -> str:
+    return raw_key[: len(KEY_PREFIX) + DISPLAY_PREFIX_HEX]
+
+
+def looks_like_key(raw_key: str) -> bool:
+    body = raw_key[len(KEY_PREFIX) :]
+    return (
+        raw_key.startswith(KEY_PREFIX)
+        and len(body) == 2 * KEY_RANDOM_BYTES
+        and all(c in "0123456789abcdef" for c in body)
+    )
+
+
+def same_hash(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def parse_permissions(values: Iterable[str]) -> frozenset[Permission]:
+    allowed = ", ".join(p.value for p in Permission)
+    result: set[Permission] = set()
+    for value in values:
+        try:
+            result.add(Permission(value))
+        except ValueError:
+            raise InvalidInput(
+                "Invalid permissions",
+                [FieldError("permissions", f"unknown permission {value!r}; allowed: {allowed}")],
+            ) from None
+    if not result:
+        raise InvalidInput(
+            "Invalid permissions",
+            [FieldError("permissions", f"at least one permission is required; allowed: {allowed}")],
+        )
+    return frozenset(result)
+
+
+def validate_key_name(name: str) -> str:
+    if not 1 <= len(name) <= NAME_MAX or not name.strip():
+        raise InvalidInput(
+            "Invalid key name", [FieldError("name", f"must be 1-{NAME_MAX} characters")]
+        )
+    return name
+
+
+def validate_rate_limit(value: int) -> int:
+    if not 1 <= value <= MAX_RATE_LIMIT:
+        raise InvalidInput(
+            "Invalid rate limit",
+            [FieldError("rateLimit", f"must be an integer from 1 to {MAX_RATE_LIMIT}")],
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: int
+    user_id: UserId
+    name: str
+    prefix: str
+    permissions: frozenset[Permission]
+    rate_limit: int
+    is_active: bool
+    created_at: datetime
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return Permission.ADMIN in self.permissions
+
+    def allows(self, permission: Permission) -> bool:
+        return permission in self.permissions or self.is_admin
+
+    def require(self, permission: Permission) -> None:
+        if not self.allows(permission):
+            raise PermissionDenied(f"This key lacks the '{permission.value}' permission")
+
+    def usable_at(self, now: datetime) -> bool:
+        return self.is_active and (self.expires_at is None or now < self.expires_at)
+
+    def can_see(self, other_user: UserId) -> bool:
+        return self.is_admin or other_user == self.user_id
+
+
+class Operator:
+    """Whoever runs the CLI: shell and database access already imply every right."""
+
+    def __repr__(self) -> str:
+        return "OPERATOR"
+
+
+OPERATOR = Operator()
+Caller = ApiKey | Operator
+
+
+def can_see(caller: Caller, owner: UserId) -> bool:
+    return isinstance(caller, Operator) or caller.can_see(owner)
+
+
+def is_admin(caller: Caller) -> bool:
+    return isinstance(caller, Operator) or caller.is_admin
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A key just created: the only moment the raw key exists outside its holder."""
+
+    key: ApiKey
+    raw_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRequest:
+    """What a caller asks for when registering a key."""
+
+    name: str
+    permissions: frozenset[Permission]
+    user_id: UserId | None = None
+    rate_limit: int | None = None
+
+
+def authorize_issue(caller: Caller | None, request: KeyRequest) -> None:
+    """Who may issue what: the rules of POST /api/auth/register (None: self-service)."""
+    if caller is None:
+        if Permission.ADMIN in request.permissions:
+            raise PermissionDenied("Self-service keys cannot have the 'admin' permission")
+        if request.user_id is not None or request.rate_limit is not None:
+            raise PermissionDenied("Only an admin key may set userId or rateLimit")
+        return
+    if is_admin(caller):
+        return
+    assert isinstance(caller, ApiKey)
+    if request.user_id is not None or request.rate_limit is not None:
+        raise PermissionDenied("Only an admin key may set userId or rateLimit")
+    missing = request.permissions - caller.permissions
+    if missing:
+        names = ", ".join(sorted(p.value for p in missing))
+        raise PermissionDenied(f"A key may only issue permissions it holds (missing: {names})")

@@ -1,0 +1,110 @@
+"""`keygate keys issue|list|revoke`: the operator's side of the key use cases."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from domain.keys import (
+    OPERATOR,
+    KeyRequest,
+    parse_permissions,
+    validate_key_name,
+    validate_rate_limit,
+)
+from domain.pagination import MAX_LIMIT, PageRequest
+from entrypoints.container import Container, build_container
+from entrypoints.settings import Settings
+from entrypoints.views.keys import IssuedKeyView, KeyView
+
+
+def add_commands(commands: Any) -> None:
+    from entrypoints.cli.main import positive_int
+
+    keys = commands.add_parser("keys", help="issue, list and revoke API keys")
+    actions = keys.add_subparsers(dest="action", required=True, parser_class=type(keys))
+
+    issue = actions.add_parser("issue", help="issue a key and print it (shown once)")
+    issue.add_argument("--user", required=True, help="the user id that owns the key")
+    issue.add_argument("--name", required=True, help="a label, 1-100 characters")
+    issue.add_argument("--permissions", default="read", help="comma-separated: read,write,admin")
+    issue.add_argument("--rate-limit", type=positive_int, help="requests per hour (default 100)")
+    issue.add_argument("--json", action="store_true", help="print the register response object")
+    issue.set_defaults(handler=_issue)
+
+    listing = actions.add_parser("list", help="list keys")
+    listing.add_argument("--user", help="only this user's keys")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(handler=_list)
+
+    revoke = actions.add_parser("revoke", help="revoke a key at once, on every instance")
+    revoke.add_argument("id", type=positive_int, help="the key id")
+    revoke.set_defaults(handler=_revoke)
+
+
+def with_container(settings: Settings, work: Callable[[Container], Awaitable[Any]]) -> Any:
+    """Open the pool, run `work`, close the pool; errors become one-line CLI errors."""
+    from entrypoints.cli.main import EXIT_USAGE, CliError, run_async
+
+    if not settings.database_url:
+        raise CliError("DATABASE_URL is not set", EXIT_USAGE)
+
+    async def run() -> Any:
+        container = build_container(settings)
+        pool = container.pool()
+        await pool.open(wait=True, timeout=settings.db_timeout)
+        try:
+            return await work(container)
+        finally:
+            await pool.close()
+
+    return run_async(run)
+
+
+def _issue(args: argparse.Namespace, settings: Settings) -> int:
+    request = KeyRequest(
+        name=validate_key_name(args.name),
+        permissions=parse_permissions(p.strip() for p in args.permissions.split(",") if p.strip()),
+        user_id=args.user,
+        rate_limit=None if args.rate_limit is None else validate_rate_limit(args.rate_limit),
+    )
+    issued = with_container(
+        settings, lambda c: c.issue_key()(request, OPERATOR, new_user_id=args.user)
+    )
+    print(msgspec.json.encode(IssuedKeyView.of(issued)).decode() if args.json else issued.raw_key)
+    return 0
+
+
+def _list(args: argparse.Namespace, settings: Settings) -> int:
+    async def all_keys(container: Container) -> list[KeyView]:
+        views: list[KeyView] = []
+        page = 1
+        while True:
+            keys, info = await container.list_keys()(
+                OPERATOR, args.user, PageRequest(page, MAX_LIMIT)
+            )
+            views += [KeyView.of(k) for k in keys]
+            if not info.has_next:
+                return views
+            page += 1
+
+    views = with_container(settings, all_keys)
+    if args.json:
+        print(msgspec.json.encode(views).decode())
+        return 0
+    print(f"{'ID':>6}  {'PREFIX':<12} {'USER':<20} {'PERMISSIONS':<17} {'LIMIT':>9}  ACTIVE  NAME")
+    for v in views:
+        print(
+            f"{v.id:>6}  {v.prefix:<12} {v.user_id[:20]:<20} {','.join(v.permissions):<17}"
+            f" {v.rate_limit:>9}  {'yes' if v.is_active else 'no':<6}  {v.name}"
+        )
+    return 0
+
+
+def _revoke(args: argparse.Namespace, settings: Settings) -> int:
+    with_container(settings, lambda c: c.revoke_key()(OPERATOR, args.id))
+    print(f"revoked key {args.id}")
+    return 0

@@ -1,0 +1,146 @@
+"""The `keygate` command: serve, migrate, and operator tasks on the same use cases."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import ExitStack
+from dataclasses import replace
+from typing import Any, NoReturn
+
+import psycopg
+
+from adapters.postgres.migrate import apply_migrations
+from domain.errors import DomainError, InvalidInput
+from entrypoints.cli import keys as keys_commands
+from entrypoints.settings import Settings, SettingsError
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A one-line message for the operator and an exit status."""
+
+    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"keygate: error: {message} (see keygate --help)\n")
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, got {port}")
+    return port
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="keygate", description="keygate: API keys, quotas and CRUD over HTTP.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", help="address to bind (HOST)")
+    serve.add_argument("--port", type=_port, help="port to bind (PORT)")
+    serve.add_argument("--workers", type=positive_int, help="worker processes (WORKERS)")
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply pending schema migrations")
+    migrate.set_defaults(handler=_migrate)
+
+    keys_commands.add_commands(commands)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    settings = replace(
+        settings,
+        host=args.host or settings.host,
+        port=settings.port if args.port is None else args.port,
+        workers=args.workers or settings.workers,
+    )
+    with ExitStack() as stack:
+        database_url = settings.database_url
+        if not database_url:
+            from adapters.embedded import EmbeddedPostgres
+
+            database_url = stack.enter_context(EmbeddedPostgres(settings.data_dir))
+        _migrate_or_fail(database_url, settings.db_timeout)
+        # Worker processes build their settings from the environment, like this one.
+        os.environ["DATABASE_URL"] = database_url
+        from entrypoints.cli.server import run_server
+
+        run_server(settings)
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.database_url:
+        raise CliError("DATABASE_URL is not set", EXIT_USAGE)
+    applied = _migrate_or_fail(settings.database_url, settings.db_timeout)
+    print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    return 0
+
+
+def _migrate_or_fail(database_url: str, timeout: float) -> list[str]:
+    applied: list[str] = run_async(lambda: apply_migrations(database_url, connect_timeout=timeout))
+    return applied
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run a coroutine, turning an unreachable database into a one-line CliError."""
+    try:
+        return asyncio.run(factory())
+    except (psycopg.OperationalError, OSError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CliError(f"database unreachable: {first_line}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        status: int = args.handler(args, settings)
+    except SettingsError as exc:
+        print(f"keygate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CliError as exc:
+        print(f"keygate: error: {exc}", file=sys.stderr)
+        return exc.status
+    except InvalidInput as exc:
+        detail = "; ".join(f"{d.field}: {d.message}" for d in exc.details)
+        print(
+            f"keygate: error: {exc.message}" + (f" ({detail})" if detail else ""), file=sys.stderr
+        )
+        return EXIT_USAGE
+    except DomainError as exc:
+        print(f"keygate: error: {exc.message}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

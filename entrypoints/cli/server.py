@@ -1,0 +1,37 @@
+"""Runs the ASGI app under the chosen server (see README: why granian by default)."""
+
+from __future__ import annotations
+
+from entrypoints.settings import Settings
+
+APP_FACTORY = "entrypoints.http.asgi:app_factory"
+
+
+def run_server(settings: Settings) -> None:
+    if settings.server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            timeout_graceful_shutdown=30,
+        )
+        return
+
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    Server(
+        APP_FACTORY,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        factory=True,
+        log_access=False,
+    ).serve()

@@ -1,0 +1,100 @@
+"""The composition root: every adapter and use case, wired once, for HTTP and CLI alike."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from adapters.background import PeriodicTask
+from adapters.clock import SystemClock
+from adapters.postgres.api_keys import PostgresKeyFinder
+from adapters.postgres.key_cache import CachingKeyFinder
+from adapters.postgres.last_used import BatchedUsageRecorder
+from adapters.postgres.pool import PostgresProbe, create_pool
+from adapters.postgres.quota import PostgresQuotaStore
+from adapters.postgres.request_logs import PostgresRequestLogSink
+from adapters.postgres.uow import PostgresUnitOfWorkFactory
+from application.health import CheckHealth
+from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
+from application.quota import CheckQuota
+from entrypoints.settings import Settings
+
+VERSION = "1.0.0"
+PARTITION_CHECK_SECONDS = 3600.0
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    pool = providers.Singleton(
+        create_pool,
+        conninfo=settings.provided.database_url,
+        min_size=settings.provided.pool_min,
+        max_size=settings.provided.pool_max,
+        timeout=settings.provided.db_timeout,
+        statement_timeout_ms=settings.provided.statement_timeout_ms,
+    )
+    uow = providers.Singleton(PostgresUnitOfWorkFactory, pool=pool)
+
+    # Adapters with background work; `services` starts and stops them with the app.
+    key_finder = providers.Singleton(
+        CachingKeyFinder,
+        inner=providers.Singleton(PostgresKeyFinder, pool=pool),
+        conninfo=settings.provided.database_url,
+    )
+    usage_recorder = providers.Singleton(BatchedUsageRecorder, pool=pool)
+    request_log_sink = providers.Singleton(
+        PostgresRequestLogSink, pool=pool, max_buffer=settings.provided.log_buffer_max
+    )
+    quota_store = providers.Singleton(
+        PostgresQuotaStore, pool=pool, timeout=settings.provided.db_timeout
+    )
+    services = providers.List(
+        key_finder,
+        providers.Singleton(
+            PeriodicTask,
+            name="request-log-flush",
+            interval=settings.provided.log_flush_interval,
+            job=request_log_sink.provided.flush,
+            final=request_log_sink.provided.drain,
+        ),
+        providers.Singleton(
+            PeriodicTask,
+            name="last-used-flush",
+            interval=settings.provided.last_used_interval,
+            job=usage_recorder.provided.flush,
+        ),
+        providers.Singleton(
+            PeriodicTask,
+            name="request-log-partitions",
+            interval=PARTITION_CHECK_SECONDS,
+            job=request_log_sink.provided.ensure_partitions,
+            at_start=True,
+            at_stop=False,
+        ),
+    )
+
+    database_probe = providers.Singleton(
+        PostgresProbe, pool=pool, timeout=settings.provided.db_timeout
+    )
+    check_health = providers.Singleton(CheckHealth, probe=database_probe, version=VERSION)
+
+    authenticate = providers.Singleton(
+        Authenticate, finder=key_finder, usage=usage_recorder, clock=clock
+    )
+    check_quota = providers.Singleton(
+        CheckQuota,
+        store=quota_store,
+        fail_open=providers.Callable(lambda s: s.quota_on_store_failure == "allow", settings),
+    )
+    issue_key = providers.Singleton(IssueKey, uow=uow)
+    list_keys = providers.Singleton(ListKeys, uow=uow)
+    get_key = providers.Singleton(GetKey, uow=uow)
+    revoke_key = providers.Singleton(RevokeKey, uow=uow)
+    rotate_key = providers.Singleton(RotateKey, uow=uow)
+
+
+def build_container(settings: Settings) -> Container:
+    if not settings.database_url:
+        raise ValueError("a database URL is required to build the container")
+    return Container(settings=settings)

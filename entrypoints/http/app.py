@@ -1,0 +1,100 @@
+"""The HTTP entrypoint: a Litestar app for the routes, wrapped in the request pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.container import VERSION, Container
+from entrypoints.http.controllers.health import health
+from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.pipeline import Pipeline
+
+MAX_BODY_BYTES = 1024 * 1024
+API_PREFIXES = ("/api/v1", "/api", "/api/v2")
+
+
+def _dependencies(container: Container) -> dict[str, Provide]:
+    """Handlers ask for use cases by name; each comes from the container."""
+    return {
+        "check_health": Provide(lambda: container.check_health(), sync_to_thread=False),
+    }
+
+
+def _handlers() -> list[Any]:
+    return [health]
+
+
+def create_app(container: Container) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        pool = container.pool()
+        await pool.open(wait=False)
+        services = container.services()
+        started: list[Any] = []
+        try:
+            for service in services:
+                await service.start()
+                started.append(service)
+            yield
+        finally:
+            for service in reversed(started):
+                await service.stop()
+            await pool.close()
+
+    routers = [
+        Router(path=prefix, route_handlers=_handlers(), include_in_schema=prefix == "/api/v1")
+        for prefix in API_PREFIXES
+    ]
+    return Litestar(
+        route_handlers=routers,
+        dependencies=_dependencies(container),
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="keygate",
+            version=VERSION,
+            path="/api/docs",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http", scheme="bearer", description="rk_ API key"
+                    )
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )
+
+
+def known_segments(app: Litestar) -> set[str]:
+    """First path segments after /api[/vN] that some route serves."""
+    segments: set[str] = set()
+    for route in app.routes:
+        for prefix in API_PREFIXES:
+            if route.path.startswith(prefix + "/"):
+                segments.add(route.path[len(prefix) + 1 :].split("/", 1)[0])
+    return segments
+
+
+def create_asgi(container: Container) -> Pipeline:
+    app = create_app(container)
+    settings = container.settings()
+    return Pipeline(
+        app,  # type: ignore[arg-type]
+        authenticate=container.authenticate(),
+        check_quota=container.check_quota(),
+        log_sink=container.request_log_sink(),
+        known_segments=known_segments(app) - {"v1", "v2"},
+        registration_per_hour=settings.registration_per_hour,
+        trusted_proxies=settings.trusted_proxies,
+        cors_origins=settings.cors_origins,
+    )

@@ -1,0 +1,18 @@
+"""What an ASGI server imports in each worker process: the app, built from the environment."""
+
+from __future__ import annotations
+
+import logging
+
+from entrypoints.container import build_container
+from entrypoints.http.app import create_asgi
+from entrypoints.http.pipeline import Pipeline
+from entrypoints.settings import Settings
+
+
+def app_factory() -> Pipeline:
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    return create_asgi(build_container(settings))

@@ -1,0 +1,132 @@
+"""Configuration: read once from the environment into one typed, validated object."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed; the message names it."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name, "")
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: set[str]) -> str:
+    raw = env.get(name) or default
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(sorted(allowed))}, got {raw!r}")
+    return raw
+
+
+def _networks(
+    env: Mapping[str, str], name: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _list(env, name))
+    except ValueError as exc:
+        raise SettingsError(f"{name} must list IP addresses or CIDR ranges: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = Path(".keygate/pgdata")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    server: str = "granian"
+    pool_min: int = 2
+    pool_max: int = 10
+    db_timeout: float = 5.0
+    statement_timeout_ms: int = 5000
+    registration_enabled: bool = True
+    registration_per_hour: int = 20
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    quota_on_store_failure: str = "reject"
+    log_flush_interval: float = 0.5
+    log_buffer_max: int = 100_000
+    last_used_interval: float = 5.0
+    cursor_secret: str | None = None
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        settings = cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(env.get("KEYGATE_DATA_DIR") or ".keygate/pgdata"),
+            host=env.get("HOST") or "127.0.0.1",
+            port=_int(env, "PORT", 8000, 0, 65535),
+            workers=_int(env, "WORKERS", 2, 1, 64),
+            server=_choice(env, "KEYGATE_SERVER", "granian", {"granian", "uvicorn"}),
+            pool_min=_int(env, "DB_POOL_MIN", 2, 0, 100),
+            pool_max=_int(env, "DB_POOL_MAX", 10, 1, 100),
+            db_timeout=_float(env, "DB_TIMEOUT", 5.0, 0.1, 60),
+            statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 5000, 100, 600_000),
+            registration_enabled=_bool(env, "REGISTRATION_ENABLED", True),
+            registration_per_hour=_int(env, "REGISTRATION_PER_HOUR", 20, 1, 1_000_000),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            cors_origins=_list(env, "CORS_ORIGINS"),
+            quota_on_store_failure=_choice(
+                env, "QUOTA_ON_STORE_FAILURE", "reject", {"reject", "allow"}
+            ),
+            log_flush_interval=_float(env, "LOG_FLUSH_INTERVAL", 0.5, 0.01, 1.0),
+            log_buffer_max=_int(env, "LOG_BUFFER_MAX", 100_000, 100, 10_000_000),
+            last_used_interval=_float(env, "LAST_USED_INTERVAL", 5.0, 0.1, 3600),
+            cursor_secret=env.get("CURSOR_SECRET") or None,
+            log_level=_choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
+        )
+        return settings.validate()
+
+    def validate(self) -> Settings:
+        if self.pool_min > self.pool_max:
+            raise SettingsError(
+                f"DB_POOL_MIN ({self.pool_min}) must not exceed DB_POOL_MAX ({self.pool_max})"
+            )
+        return self
