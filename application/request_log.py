@@ -1,11 +1,100 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from domain.request_log import RequestLogEntry
+from application.clock import Clock
+from application.keys import GetKey, ListKeys
+from domain.keys import Caller, is_admin
+from domain.pagination import MAX_LIMIT, PageRequest
+from domain.request_log import (
+    STATUS_CLASSES,
+    USAGE_WINDOW,
+    KeyUsageReport,
+    LoggedRequest,
+    PruneResult,
+    RequestLogEntry,
+    hourly_series,
+    status_class,
+)
 
 
 class RequestLogSink(Protocol):
     def record(self, entry: RequestLogEntry) -> None:
         """Accept one row without waiting; the adapter writes it soon after."""
         ...
+
+
+class RequestLogQueries(Protocol):
+    async def usage_counts(
+        self, key_id: int, since: datetime
+    ) -> tuple[dict[datetime, int], dict[int, int], float | None, float | None]:
+        """(count per hour, count per status code, p50 ms, p95 ms) since `since`."""
+        ...
+
+    async def recent(
+        self, key_ids: Sequence[int] | None, status_class: int | None, limit: int
+    ) -> Sequence[LoggedRequest]:
+        """Newest first; `key_ids` None means every key's, `status_class` e.g. 4 for 4xx."""
+        ...
+
+    async def prune(self, before: datetime) -> PruneResult:
+        """Remove rows older than `before`: whole partitions where possible."""
+        ...
+
+
+class KeyUsage:
+    def __init__(self, keys: GetKey, queries: RequestLogQueries, clock: Clock) -> None:
+        self._keys = keys
+        self._queries = queries
+        self._clock = clock
+
+    async def __call__(self, caller: Caller, key_id: int) -> KeyUsageReport:
+        key = await self._keys(caller, key_id)
+        now = self._clock.now()
+        hourly, statuses, p50, p95 = await self._queries.usage_counts(key.id, now - USAGE_WINDOW)
+        by_status = dict.fromkeys(STATUS_CLASSES, 0)
+        for code, count in statuses.items():
+            label = status_class(code)
+            if label:
+                by_status[label] += count
+        return KeyUsageReport(
+            key_id=key.id,
+            total=sum(statuses.values()),
+            hourly=hourly_series(hourly, now),
+            by_status=by_status,
+            p50_ms=p50,
+            p95_ms=p95,
+        )
+
+
+class RecentRequests:
+    def __init__(self, list_keys: ListKeys, queries: RequestLogQueries) -> None:
+        self._list_keys = list_keys
+        self._queries = queries
+
+    async def __call__(
+        self, caller: Caller, status_class: int | None = None, limit: int = 50
+    ) -> Sequence[LoggedRequest]:
+        """The newest requests made with keys the caller may see (admins: all keys)."""
+        if is_admin(caller):
+            return await self._queries.recent(None, status_class, limit)
+        key_ids: list[int] = []
+        page = 1
+        while True:
+            keys, info = await self._list_keys(caller, None, PageRequest(page, MAX_LIMIT))
+            key_ids += [k.id for k in keys]
+            if not info.has_next:
+                break
+            page += 1
+        return await self._queries.recent(key_ids, status_class, limit)
+
+
+class PruneRequestLogs:
+    def __init__(self, queries: RequestLogQueries, clock: Clock) -> None:
+        self._queries = queries
+        self._clock = clock
+
+    async def __call__(self, older_than: timedelta) -> PruneResult:
+        return await self._queries.prune(self._clock.now() - older_than)

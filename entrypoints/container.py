@@ -11,11 +11,12 @@ from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
 from adapters.postgres.pool import PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
-from adapters.postgres.request_logs import PostgresRequestLogSink
+from adapters.postgres.request_logs import PostgresRequestLogQueries, PostgresRequestLogSink
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from application.health import CheckHealth
 from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
 from application.quota import CheckQuota
+from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
 from entrypoints.settings import Settings
 
 VERSION = "1.0.0"
@@ -92,6 +93,17 @@ class Container(containers.DeclarativeContainer):
     get_key = providers.Singleton(GetKey, uow=uow)
     revoke_key = providers.Singleton(RevokeKey, uow=uow)
     rotate_key = providers.Singleton(RotateKey, uow=uow)
+
+    request_log_queries = providers.Singleton(PostgresRequestLogQueries, pool=pool)
+    key_usage = providers.Singleton(
+        KeyUsage, keys=get_key, queries=request_log_queries, clock=clock
+    )
+    recent_requests = providers.Singleton(
+        RecentRequests, list_keys=list_keys, queries=request_log_queries
+    )
+    prune_request_logs = providers.Singleton(
+        PruneRequestLogs, queries=request_log_queries, clock=clock
+    )
 
 
 def build_container(settings: Settings) -> Container:

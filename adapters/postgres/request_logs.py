@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
-from domain.request_log import RequestLogEntry
+from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +116,92 @@ class PostgresRequestLogSink:
             await asyncio.sleep(delay)
         if self._buffer:
             log.error("shutdown: %d request log rows could not be written", len(self._buffer))
+
+
+USAGE_BY_HOUR = """
+SELECT date_trunc('hour', created_at), count(*) FROM request_logs
+WHERE api_key_id = %s AND created_at >= %s GROUP BY 1
+"""
+USAGE_BY_STATUS = """
+SELECT status_code, count(*) FROM request_logs
+WHERE api_key_id = %s AND created_at >= %s GROUP BY 1
+"""
+USAGE_LATENCY = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms),
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms)
+FROM request_logs WHERE api_key_id = %s AND created_at >= %s
+"""
+RECENT = """
+SELECT id, method, path, status_code, response_time_ms, ip_address, api_key_id, created_at
+FROM request_logs
+WHERE (%(all_keys)s OR api_key_id = ANY(%(key_ids)s))
+  AND (%(status_class)s::integer IS NULL OR status_code / 100 = %(status_class)s)
+ORDER BY created_at DESC, id DESC LIMIT %(limit)s
+"""
+PARTITIONS = """
+SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'request_logs'::regclass AND c.relname ~ '^request_logs_p[0-9]{8}$'
+"""
+DELETE_OLDER = "DELETE FROM request_logs WHERE created_at < %s"
+
+
+def _partition_end(name: str) -> datetime:
+    day = datetime.strptime(name.removeprefix("request_logs_p"), "%Y%m%d").replace(tzinfo=UTC)
+    return day + timedelta(days=1)
+
+
+class PostgresRequestLogQueries:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def usage_counts(
+        self, key_id: int, since: datetime
+    ) -> tuple[dict[datetime, int], dict[int, int], float | None, float | None]:
+        async with self._pool.connection() as conn:
+            hours = await (await conn.execute(USAGE_BY_HOUR, (key_id, since))).fetchall()
+            statuses = await (await conn.execute(USAGE_BY_STATUS, (key_id, since))).fetchall()
+            latency = await (await conn.execute(USAGE_LATENCY, (key_id, since))).fetchone()
+        p50, p95 = latency if latency else (None, None)
+        return (
+            {hour.astimezone(UTC): count for hour, count in hours},
+            {code: count for code, count in statuses},
+            None if p50 is None else round(float(p50), 3),
+            None if p95 is None else round(float(p95), 3),
+        )
+
+    async def recent(
+        self, key_ids: Sequence[int] | None, status_class: int | None, limit: int
+    ) -> Sequence[LoggedRequest]:
+        params = {
+            "all_keys": key_ids is None,
+            "key_ids": list(key_ids or []),
+            "status_class": status_class,
+            "limit": limit,
+        }
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(RECENT, params)).fetchall()
+        return [
+            LoggedRequest(
+                id=row[0],
+                entry=RequestLogEntry(
+                    method=row[1],
+                    path=row[2],
+                    status_code=row[3],
+                    response_time_ms=row[4],
+                    ip_address=row[5],
+                    api_key_id=row[6],
+                    created_at=row[7],
+                ),
+            )
+            for row in rows
+        ]
+
+    async def prune(self, before: datetime) -> PruneResult:
+        async with self._pool.connection() as conn, conn.transaction():
+            names = [row[0] for row in await (await conn.execute(PARTITIONS)).fetchall()]
+            expired = [n for n in names if _partition_end(n) <= before]
+            for name in expired:
+                await conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
+            # What is left is at most one partly expired day plus the default partition.
+            deleted = (await conn.execute(DELETE_OLDER, (before,))).rowcount
+        return PruneResult(partitions_dropped=len(expired), rows_deleted=max(deleted, 0))
