@@ -9,7 +9,13 @@ from typing import Protocol
 
 from application.clock import Clock
 from application.uow import UnitOfWorkFactory
-from domain.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from domain.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+    Unauthenticated,
+)
 from domain.keys import (
     DEFAULT_RATE_LIMIT,
     ApiKey,
@@ -51,6 +57,10 @@ class ApiKeyRepository(Protocol):
         ...
 
 
+class KeyStoreUnavailable(Exception):
+    """The key store could not answer in time."""
+
+
 class KeyFinder(Protocol):
     """Finds a key by the hash of its raw value (an adapter may answer from a cache)."""
 
@@ -75,7 +85,10 @@ class Authenticate:
     async def __call__(self, raw_key: str) -> ApiKey:
         if not raw_key:
             raise Unauthenticated("Empty API key")
-        key = await self._finder.find_by_hash(hash_key(raw_key))
+        try:
+            key = await self._finder.find_by_hash(hash_key(raw_key))
+        except KeyStoreUnavailable:
+            raise ServiceUnavailable("Authentication service unavailable") from None
         now = self._clock.now()
         if key is None or not key.usable_at(now):
             raise Unauthenticated("Invalid or revoked API key")
@@ -84,14 +97,17 @@ class Authenticate:
 
 
 class IssueKey:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, *, self_service: bool = True) -> None:
         self._uow = uow
+        self._self_service = self_service
 
     async def __call__(
         self, request: KeyRequest, caller: Caller | None, new_user_id: UserId
     ) -> IssuedKey:
         """Issue a key. Its owner is, in order: the admin's `userId`, the caller's user,
         or `new_user_id` for a self-service sign-up."""
+        if caller is None and not self._self_service:
+            raise PermissionDenied("Self-service registration is disabled")
         authorize_issue(caller, request)
         user_id = request.user_id or (caller.user_id if isinstance(caller, ApiKey) else new_user_id)
         raw = generate_raw_key()
@@ -161,6 +177,9 @@ class RotateKey:
         raw = generate_raw_key()
         async with self._uow() as uow:
             old = await _visible_key(uow.keys, caller, key_id)
+            # Rotating hands out a new key with the old one's rights: only for callers
+            # who could have issued those rights themselves.
+            authorize_issue(caller, KeyRequest(name=old.name, permissions=old.permissions))
             if not await uow.keys.deactivate(key_id):
                 raise Conflict("API key is already revoked; only an active key can be rotated")
             key = await uow.keys.add(

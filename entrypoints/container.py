@@ -88,7 +88,9 @@ class Container(containers.DeclarativeContainer):
         store=quota_store,
         fail_open=providers.Callable(lambda s: s.quota_on_store_failure == "allow", settings),
     )
-    issue_key = providers.Singleton(IssueKey, uow=uow)
+    issue_key = providers.Singleton(
+        IssueKey, uow=uow, self_service=settings.provided.registration_enabled
+    )
     list_keys = providers.Singleton(ListKeys, uow=uow)
     get_key = providers.Singleton(GetKey, uow=uow)
     revoke_key = providers.Singleton(RevokeKey, uow=uow)

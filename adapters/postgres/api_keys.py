@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from application.keys import NewKey
+from application.keys import KeyStoreUnavailable, NewKey
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
 
@@ -98,7 +99,10 @@ class PostgresKeyFinder:
         self._pool = pool
 
     async def find_by_hash(self, key_hash: str) -> ApiKey | None:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(SELECT_BY_HASH, (key_hash,))
-            row = await cur.fetchone()
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(SELECT_BY_HASH, (key_hash,))
+                row = await cur.fetchone()
+        except (psycopg.OperationalError, OSError) as exc:
+            raise KeyStoreUnavailable(type(exc).__name__) from exc
         return key_from_row(row) if row else None

@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import VERSION, Container
+from entrypoints.http.controllers import keys
 from entrypoints.http.controllers.health import health
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.pipeline import Pipeline
@@ -20,15 +21,28 @@ MAX_BODY_BYTES = 1024 * 1024
 API_PREFIXES = ("/api/v1", "/api", "/api/v2")
 
 
+def _from_container(container: Container, name: str) -> Provide:
+    provider = getattr(container, name)
+    return Provide(lambda: provider(), sync_to_thread=False)
+
+
 def _dependencies(container: Container) -> dict[str, Provide]:
     """Handlers ask for use cases by name; each comes from the container."""
     return {
-        "check_health": Provide(lambda: container.check_health(), sync_to_thread=False),
+        name: _from_container(container, name)
+        for name in (
+            "check_health",
+            "issue_key",
+            "list_keys",
+            "revoke_key",
+            "rotate_key",
+            "key_usage",
+        )
     }
 
 
 def _handlers() -> list[Any]:
-    return [health]
+    return [health, *keys.HANDLERS]
 
 
 def create_app(container: Container) -> Litestar:

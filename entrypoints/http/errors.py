@@ -88,6 +88,10 @@ def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException)
 def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     headers = dict(exc.headers or {})
     message = exc.detail or "Error"
+    if exc.status_code == 400:
+        # Litestar raises a bare 400 when the body cannot be decoded at all.
+        body = error_body("Malformed JSON body", details=[{"field": "body", "message": message}])
+        return _json(400, body, headers)
     if exc.status_code == 404:
         message = "Not found"
     elif exc.status_code == 405:

@@ -239,7 +239,12 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
 
 
 def _bearer_token(authorization: bytes | None) -> str:
-    if authorization is None or authorization[:7].lower() != b"bearer ":
+    # "Bearer" with nothing after it (proxies trim the trailing space) is an empty key.
+    if (
+        authorization is None
+        or authorization[:6].lower() != b"bearer"
+        or (len(authorization) > 6 and authorization[6:7] != b" ")
+    ):
         raise Unauthenticated("Missing Authorization header", hint=MISSING_HINT)
     return authorization[7:].decode("latin-1").strip()
 
