@@ -16,14 +16,13 @@ from domain.keys import (
     validate_rate_limit,
 )
 from domain.pagination import MAX_LIMIT, PageRequest
+from entrypoints.cli.common import EXIT_USAGE, CliError, positive_int, run_async
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings
 from entrypoints.views.keys import IssuedKeyView, KeyView
 
 
 def add_commands(commands: Any) -> None:
-    from entrypoints.cli.main import positive_int
-
     keys = commands.add_parser("keys", help="issue, list and revoke API keys")
     actions = keys.add_subparsers(dest="action", required=True, parser_class=type(keys))
 
@@ -47,8 +46,6 @@ def add_commands(commands: Any) -> None:
 
 def with_container(settings: Settings, work: Callable[[Container], Awaitable[Any]]) -> Any:
     """Open the pool, run `work`, close the pool; errors become one-line CLI errors."""
-    from entrypoints.cli.main import EXIT_USAGE, CliError, run_async
-
     if not settings.database_url:
         raise CliError("DATABASE_URL is not set", EXIT_USAGE)
 

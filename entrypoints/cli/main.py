@@ -3,36 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+import logging
 import os
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import replace
-from typing import Any, NoReturn
-
-import psycopg
 
 from adapters.postgres.migrate import apply_migrations
 from domain.errors import DomainError, InvalidInput
 from entrypoints.cli import keys as keys_commands
+from entrypoints.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    CliError,
+    Parser,
+    positive_int,
+    run_async,
+)
 from entrypoints.settings import Settings, SettingsError
-
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A one-line message for the operator and an exit status."""
-
-    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"keygate: error: {message} (see keygate --help)\n")
 
 
 def _port(value: str) -> int:
@@ -45,19 +34,9 @@ def _port(value: str) -> int:
     return port
 
 
-def positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
-    return number
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="keygate", description="keygate: API keys, quotas and CRUD over HTTP.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="keygate", description="keygate: API keys, quotas and CRUD over HTTP.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", help="address to bind (HOST)")
@@ -107,18 +86,13 @@ def _migrate_or_fail(database_url: str, timeout: float) -> list[str]:
     return applied
 
 
-def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-    """Run a coroutine, turning an unreachable database into a one-line CliError."""
-    try:
-        return asyncio.run(factory())
-    except (psycopg.OperationalError, OSError) as exc:
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CliError(f"database unreachable: {first_line}") from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command != "serve":
+        # The pool's reconnection chatter is not for a one-shot command: its
+        # outcome reaches the operator as the single error line below.
+        logging.getLogger("psycopg").setLevel(logging.CRITICAL)
     try:
         settings = Settings.from_env()
         status: int = args.handler(args, settings)

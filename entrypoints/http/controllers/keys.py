@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.keys import IssueKey, ListKeys, RevokeKey, RotateKey
 from application.request_log import KeyUsage
@@ -64,7 +64,9 @@ def checked_id(value: int, what: str) -> int:
     security=[{}, {"bearer": []}],
 )
 async def register(
-    request: Request[Any, Any, Any], data: RegisterBody, issue_key: NamedDependency[IssueKey]
+    request: Request[Any, Any, Any],
+    data: JSONBody[RegisterBody],
+    issue_key: NamedDependency[IssueKey],
 ) -> Response[IssuedKeyView]:
     key_request = KeyRequest(
         name=validate_key_name(data.name),
@@ -88,9 +90,9 @@ async def register(
 async def list_keys(
     request: Request[Any, Any, Any],
     list_keys: NamedDependency[ListKeys],
-    page: Annotated[int | None, Parameter(ge=1)] = None,
-    limit: Annotated[int | None, Parameter(ge=1)] = None,
-    user_id: Annotated[str | None, Parameter(query="userId")] = None,
+    page: Annotated[int | None, QueryParameter(ge=1)] = None,
+    limit: Annotated[int | None, QueryParameter(ge=1)] = None,
+    user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
 ) -> Response[list[KeyView]]:
     keys, info = await list_keys(caller_of(request), user_id, page_request(page, limit))
     return present(request, [KeyView.of(k) for k in keys], pagination=info)
@@ -98,7 +100,7 @@ async def list_keys(
 
 @delete("/keys/{key_id:int}", status_code=204, summary="Revoke a key", tags=["keys"])
 async def revoke_key(
-    request: Request[Any, Any, Any], key_id: int, revoke_key: NamedDependency[RevokeKey]
+    request: Request[Any, Any, Any], key_id: FromPath[int], revoke_key: NamedDependency[RevokeKey]
 ) -> None:
     await revoke_key(caller_of(request), checked_id(key_id, "API key"))
 
@@ -112,7 +114,7 @@ async def revoke_key(
     tags=["keys"],
 )
 async def rotate_key(
-    request: Request[Any, Any, Any], key_id: int, rotate_key: NamedDependency[RotateKey]
+    request: Request[Any, Any, Any], key_id: FromPath[int], rotate_key: NamedDependency[RotateKey]
 ) -> Response[IssuedKeyView]:
     issued = await rotate_key(caller_of(request), checked_id(key_id, "API key"))
     return present(request, IssuedKeyView.of(issued), status=201, headers=NO_STORE)
@@ -124,7 +126,7 @@ async def rotate_key(
     tags=["keys"],
 )
 async def key_usage(
-    request: Request[Any, Any, Any], key_id: int, key_usage: NamedDependency[KeyUsage]
+    request: Request[Any, Any, Any], key_id: FromPath[int], key_usage: NamedDependency[KeyUsage]
 ) -> Response[UsageView]:
     report = await key_usage(caller_of(request), checked_id(key_id, "API key"))
     return present(request, UsageView.of(report))

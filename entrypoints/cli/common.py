@@ -1,0 +1,45 @@
+"""What every CLI command shares: one-line errors, exit statuses, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, NoReturn
+
+import psycopg
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A one-line message for the operator and an exit status."""
+
+    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"keygate: error: {message} (see keygate --help)\n")
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run a coroutine, turning an unreachable database into a one-line CliError."""
+    try:
+        return asyncio.run(factory())
+    except (psycopg.OperationalError, OSError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CliError(f"database unreachable: {first_line}") from None

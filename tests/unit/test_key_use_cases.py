@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import pytest
+
+from application.keys import Authenticate, IssueKey, ListKeys, RevokeKey, RotateKey
+from application.quota import CheckQuota
+from domain.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    QuotaExceeded,
+    ServiceUnavailable,
+    Unauthenticated,
+)
+from domain.keys import OPERATOR, KeyRequest, Permission
+from domain.pagination import PageRequest
+from tests.fakes import FakeClock, InMemoryKeys, InMemoryQuotaStore, RecordingUsage
+
+R, W, A = Permission.READ, Permission.WRITE, Permission.ADMIN
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def keys(clock: FakeClock) -> InMemoryKeys:
+    return InMemoryKeys(clock)
+
+
+async def test_issue_then_authenticate_and_touch(keys: InMemoryKeys, clock: FakeClock) -> None:
+    usage = RecordingUsage()
+    issued = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="new")
+    assert issued.key.user_id == "new"
+    found = await Authenticate(keys, usage, clock)(issued.raw_key)
+    assert found.id == issued.key.id
+    assert usage.touched == [(found.id, clock.now())]
+
+
+async def test_authenticate_refuses_empty_unknown_and_revoked(
+    keys: InMemoryKeys, clock: FakeClock
+) -> None:
+    auth = Authenticate(keys, RecordingUsage(), clock)
+    issued = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u")
+    with pytest.raises(Unauthenticated, match="Empty"):
+        await auth("")
+    with pytest.raises(Unauthenticated, match="Invalid or revoked"):
+        await auth("rk_" + "0" * 64)
+    await RevokeKey(keys)(OPERATOR, issued.key.id)
+    with pytest.raises(Unauthenticated, match="Invalid or revoked"):
+        await auth(issued.raw_key)
+
+
+async def test_authenticate_reports_a_down_store_as_unavailable(
+    keys: InMemoryKeys, clock: FakeClock
+) -> None:
+    keys.unavailable = True
+    with pytest.raises(ServiceUnavailable, match="Authentication service unavailable"):
+        await Authenticate(keys, RecordingUsage(), clock)("rk_x")
+
+
+async def test_self_service_can_be_switched_off(keys: InMemoryKeys) -> None:
+    with pytest.raises(PermissionDenied):
+        await IssueKey(keys, self_service=False)(KeyRequest("k", frozenset({R})), None, "u")
+    assert keys.rows == {}
+
+
+async def test_a_key_issues_for_its_own_user(keys: InMemoryKeys) -> None:
+    first = await IssueKey(keys)(KeyRequest("k", frozenset({R, W})), None, new_user_id="u1")
+    second = await IssueKey(keys)(KeyRequest("k2", frozenset({R})), first.key, "ignored")
+    assert second.key.user_id == "u1"
+
+
+async def test_another_users_key_is_not_found(keys: InMemoryKeys) -> None:
+    mine = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u1")
+    theirs = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u2")
+    for use_case in (RevokeKey(keys), RotateKey(keys)):
+        with pytest.raises(NotFound):
+            await use_case(mine.key, theirs.key.id)
+    assert (await keys.get(theirs.key.id)).is_active  # type: ignore[union-attr]
+
+
+async def test_rotation_revokes_old_and_copies_everything_in_one_commit(
+    keys: InMemoryKeys,
+) -> None:
+    admin_request = KeyRequest("k", frozenset({R, W}), user_id="u1", rate_limit=7)
+    old = await IssueKey(keys)(admin_request, OPERATOR, new_user_id="-")
+    commits = keys.commits
+    new = await RotateKey(keys)(old.key, old.key.id)
+    assert keys.commits == commits + 1
+    assert not (await keys.get(old.key.id)).is_active  # type: ignore[union-attr]
+    assert (new.key.user_id, new.key.name, new.key.permissions, new.key.rate_limit) == (
+        "u1",
+        "k",
+        frozenset({R, W}),
+        7,
+    )
+    with pytest.raises(Conflict):
+        await RotateKey(keys)(OPERATOR, old.key.id)
+
+
+async def test_a_weaker_key_cannot_rotate_a_stronger_one(keys: InMemoryKeys) -> None:
+    strong = await IssueKey(keys)(KeyRequest("a", frozenset({A}), user_id="u1"), OPERATOR, "-")
+    weak = await IssueKey(keys)(KeyRequest("r", frozenset({R}), user_id="u1"), OPERATOR, "-")
+    with pytest.raises(PermissionDenied):
+        await RotateKey(keys)(weak.key, strong.key.id)
+    assert (await keys.get(strong.key.id)).is_active  # type: ignore[union-attr]
+
+
+async def test_list_keys_scopes_non_admins_to_their_user(keys: InMemoryKeys) -> None:
+    a = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u1")
+    await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u2")
+    listed, info = await ListKeys(keys)(a.key, None, PageRequest())
+    assert [k.user_id for k in listed] == ["u1"] and info.total == 1
+    with pytest.raises(PermissionDenied):
+        await ListKeys(keys)(a.key, "u2", PageRequest())
+    everyone, _ = await ListKeys(keys)(OPERATOR, None, PageRequest())
+    assert len(everyone) == 2
+
+
+async def test_check_quota_raises_with_retry_after_and_fails_as_configured(
+    clock: FakeClock,
+) -> None:
+    store = InMemoryQuotaStore(clock)
+    check = CheckQuota(store, fail_open=False)
+    assert (await check("key:1", 1)).remaining == 0  # type: ignore[union-attr]
+    with pytest.raises(QuotaExceeded) as exceeded:
+        await check("key:1", 1)
+    assert exceeded.value.retry_after == 3660
+    assert "Limit: 1 requests/hour. Try again in 3660 seconds." in exceeded.value.message
+    store.unavailable = True
+    with pytest.raises(ServiceUnavailable):
+        await check("key:1", 1)
+    assert await CheckQuota(store, fail_open=True)("key:1", 1) is None

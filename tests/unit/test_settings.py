@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from entrypoints.settings import Settings, SettingsError
+
+
+def test_defaults() -> None:
+    s = Settings.from_env({})
+    assert s.database_url is None
+    assert (s.host, s.port, s.registration_per_hour) == ("127.0.0.1", 8000, 20)
+    assert s.quota_on_store_failure == "reject"
+
+
+def test_reads_and_converts() -> None:
+    s = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://x/y",
+            "PORT": "9000",
+            "REGISTRATION_ENABLED": "off",
+            "TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
+            "CORS_ORIGINS": "https://a.example,https://b.example",
+        }
+    )
+    assert s.port == 9000
+    assert s.registration_enabled is False
+    assert ipaddress.ip_address("10.1.2.3") in s.trusted_proxies[0]
+    assert s.cors_origins == ("https://a.example", "https://b.example")
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"PORT": "http"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"WORKERS": "0"}, "WORKERS"),
+        ({"REGISTRATION_ENABLED": "maybe"}, "REGISTRATION_ENABLED"),
+        ({"TRUSTED_PROXIES": "not-an-ip"}, "TRUSTED_PROXIES"),
+        ({"QUOTA_ON_STORE_FAILURE": "panic"}, "QUOTA_ON_STORE_FAILURE"),
+        ({"DB_POOL_MIN": "9", "DB_POOL_MAX": "3"}, "DB_POOL_MIN"),
+    ],
+)
+def test_bad_values_name_the_variable(env: dict[str, str], names: str) -> None:
+    with pytest.raises(SettingsError, match=names):
+        Settings.from_env(env)
