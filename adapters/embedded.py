@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
 from pathlib import Path
 from types import TracebackType
 
 log = logging.getLogger(__name__)
+
+
+# pgserver counts the processes using a data folder here and stops the server when
+# the last one leaves; a process that was killed never leaves, so the server would
+# outlive every later run. Dead processes are struck off before each start.
+HANDLES_FILE = ".handle_pids.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _forget_dead_handles(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError, ValueError, TypeError):
+        pids = json.loads(path.read_text())
+        path.write_text(json.dumps([pid for pid in pids if _alive(int(pid))]))
 
 
 class EmbeddedPostgres:
@@ -20,6 +45,7 @@ class EmbeddedPostgres:
         import pgserver  # imported here: only the zero-configuration path needs it
 
         self._data_dir.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(self._data_dir / HANDLES_FILE)
         log.info("starting embedded PostgreSQL in %s", self._data_dir)
         server = pgserver.get_server(self._data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
         self._server = server
