@@ -173,7 +173,7 @@ class OidcClient:
         try:
             registry.validate(claims)
         except JoseError as exc:
-            raise OidcFailure(f"The ID token was not accepted ({exc.error})") from None
+            raise OidcFailure(f"The ID token was not accepted: {exc.description}") from None
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(audiences) > 1 and claims.get("azp") != self._client_id:
             raise OidcFailure("The ID token was issued to another party")
