@@ -71,8 +71,10 @@ def bar_chart(hours: Sequence[HourCount]) -> Chart:
                 label=hour.hour.strftime("%H:00"),
             )
         )
+    # A middle line only where it falls on a whole number of requests.
+    values = (0, top_value // 2, top_value) if top_value % 2 == 0 else (0, top_value)
     ticks = tuple(
-        Tick(y=round(baseline - plot_height * part / 2, 2), value=top_value * part // 2)
-        for part in (0, 1, 2)
+        Tick(y=round(baseline - plot_height * value / top_value, 2), value=value)
+        for value in values
     )
     return Chart(WIDTH, HEIGHT, baseline, LEFT, tuple(bars), ticks, peak)

@@ -45,7 +45,7 @@ def _provider_key() -> RSAKey:
 class Provider:
     issuer: str = ""
     signing_key: RSAKey = field(default_factory=_provider_key)
-    # One of: None (behave), "bad-signature", "wrong-audience", "replay-nonce".
+    # One of: None (behave), "bad-signature", "wrong-audience", "expired", "replay-nonce".
     misbehave: str | None = None
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     issued_tokens: list[str] = field(default_factory=list)
@@ -63,6 +63,8 @@ class Provider:
             "email": EMAIL,
         }
         key = self.signing_key
+        if self.misbehave == "expired":
+            claims |= {"iat": now - 3600, "exp": now - 600}
         if self.misbehave == "wrong-audience":
             claims["aud"] = "some-other-client"
         if self.misbehave == "bad-signature":

@@ -31,12 +31,16 @@ async def wait_for(predicate: Callable[[], Awaitable[bool]], within: float = 3.0
         await asyncio.sleep(0.05)
 
 
+async def api_status_of(client: Client, raw_key: str) -> int:
+    response = await client.get("/api/keys", headers={"Authorization": f"Bearer {raw_key}"})
+    return response.status_code
+
+
 def refused_by_api(client: Client, raw_key: str) -> Callable[[], Awaitable[bool]]:
     """Revocation reaches each process's key cache by NOTIFY, a moment after the commit."""
 
     async def refused() -> bool:
-        response = await client.get("/api/keys", headers={"Authorization": f"Bearer {raw_key}"})
-        return response.status_code == 401
+        return await api_status_of(client, raw_key) == 401
 
     return refused
 
@@ -340,6 +344,9 @@ async def test_rotate_replaces_the_key(web: Client, open_container: Container) -
     await sign_in(web, me.raw_key)
     confirm = await web.get(f"/dashboard/keys/{old.key.id}/rotate")
     assert "same name, permissions and limit" in confirm.text
+    refused = await web.post(f"/dashboard/keys/{old.key.id}/rotate", data={"csrf": "forged"})
+    assert refused.status_code == 403
+    assert await api_status_of(web, old.raw_key) == 200
     response = await web.post(
         f"/dashboard/keys/{old.key.id}/rotate", data={"csrf": csrf_of(confirm.text)}
     )

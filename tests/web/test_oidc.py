@@ -150,3 +150,16 @@ async def test_provider_errors_do_not_sign_in(oidc_web: Client) -> None:
     )
     assert denied.status_code == 401
     assert not await signed_in(oidc_web)
+
+
+async def test_an_unreachable_provider_is_a_502_page(dashboard_client_of: DashboardFactory) -> None:
+    async with dashboard_client_of(
+        oidc_issuer="http://127.0.0.1:9",
+        oidc_client_id=CLIENT_ID,
+        oidc_client_secret=CLIENT_SECRET,
+        public_base_url=PUBLIC_BASE_URL,
+    ) as client:
+        csrf = csrf_of((await client.get("/dashboard/signin")).text)
+        response = await client.post("/dashboard/auth/login", data={"csrf": csrf})
+    assert response.status_code == 502
+    assert "could not be reached" in response.text
