@@ -142,12 +142,9 @@ class Settings:
             raise SettingsError(
                 f"DB_POOL_MIN ({self.pool_min}) must not exceed DB_POOL_MAX ({self.pool_max})"
             )
-        if self.oidc_issuer and not (
-            self.oidc_client_id and self.oidc_client_secret and self.public_base_url
-        ):
-            raise SettingsError(
-                "OIDC_ISSUER needs OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and PUBLIC_BASE_URL"
-            )
+        # No client secret is fine: public clients (Replit Auth) rely on PKCE alone.
+        if self.oidc_issuer and not (self.oidc_client_id and self.public_base_url):
+            raise SettingsError("OIDC_ISSUER needs OIDC_CLIENT_ID and PUBLIC_BASE_URL")
         if self.session_secret is not None and len(self.session_secret) < 32:
             raise SettingsError("SESSION_SECRET must be at least 32 characters")
         return self

@@ -58,7 +58,7 @@ class OidcClient:
         self,
         issuer: str,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None,
         public_base_url: str,
         *,
         clock: Callable[[], float] = time.time,
@@ -128,7 +128,10 @@ class OidcClient:
         }
         headers = {"Accept": "application/json"}
         methods = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-        if "client_secret_basic" in methods:
+        if self._client_secret is None:
+            # A public client: the PKCE verifier is what proves this is the same party.
+            form["client_id"] = self._client_id
+        elif "client_secret_basic" in methods:
             # RFC 6749 2.3.1: both parts are form-encoded before going into Basic.
             user = quote(self._client_id, safe="")
             password = quote(self._client_secret, safe="")

@@ -50,6 +50,8 @@ class Provider:
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     issued_tokens: list[str] = field(default_factory=list)
     token_requests: int = 0
+    # A public client (as Replit Auth's) authenticates with no secret, PKCE alone.
+    public_client: bool = False
 
     def id_token(self, nonce: str) -> str:
         now = int(time.time())
@@ -140,7 +142,11 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
             user, _, password = (
                 base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
             )
-            if (unquote(user), unquote(password)) != (CLIENT_ID, CLIENT_SECRET):
+            if provider.public_client:
+                authenticated = not auth and form.get("client_id") == CLIENT_ID
+            else:
+                authenticated = (unquote(user), unquote(password)) == (CLIENT_ID, CLIENT_SECRET)
+            if not authenticated:
                 self._json(401, {"error": "invalid_client"})
                 return
             request = provider.codes.pop(form.get("code", ""), None)

@@ -93,8 +93,12 @@ def test_settings_read_the_provider_and_insist_on_its_parts() -> None:
     assert settings.public_base_url == "https://keys.example"
     assert (settings.oidc_client_id, settings.oidc_client_secret) == ("keygate", "shh")
     assert settings.session_secret == "x" * 32
-    with pytest.raises(SettingsError, match="OIDC_CLIENT_SECRET"):
-        Settings.from_env({k: v for k, v in env.items() if k != "OIDC_CLIENT_SECRET"})
+    with pytest.raises(SettingsError, match="OIDC_CLIENT_ID"):
+        Settings.from_env({k: v for k, v in env.items() if k != "OIDC_CLIENT_ID"})
+    with pytest.raises(SettingsError, match="PUBLIC_BASE_URL"):
+        Settings.from_env({k: v for k, v in env.items() if k != "PUBLIC_BASE_URL"})
+    public = Settings.from_env({k: v for k, v in env.items() if k != "OIDC_CLIENT_SECRET"})
+    assert public.oidc_client_secret is None
     with pytest.raises(SettingsError, match="SESSION_SECRET"):
         Settings.from_env(env | {"SESSION_SECRET": "short"})
     assert Settings.from_env({}).oidc_issuer is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -28,16 +29,20 @@ def provider() -> Iterator[Provider]:
         yield provider
 
 
+def provider_settings(issuer: str, secret: str | None = CLIENT_SECRET) -> dict[str, Any]:
+    return {
+        "oidc_issuer": issuer,
+        "oidc_client_id": CLIENT_ID,
+        "oidc_client_secret": secret,
+        "public_base_url": PUBLIC_BASE_URL,
+    }
+
+
 @pytest.fixture
 async def oidc_web(
     dashboard_client_of: DashboardFactory, provider: Provider
 ) -> AsyncIterator[Client]:
-    async with dashboard_client_of(
-        oidc_issuer=provider.issuer,
-        oidc_client_id=CLIENT_ID,
-        oidc_client_secret=CLIENT_SECRET,
-        public_base_url=PUBLIC_BASE_URL,
-    ) as client:
+    async with dashboard_client_of(**provider_settings(provider.issuer)) as client:
         yield client
 
 
@@ -153,13 +158,17 @@ async def test_provider_errors_do_not_sign_in(oidc_web: Client) -> None:
 
 
 async def test_an_unreachable_provider_is_a_502_page(dashboard_client_of: DashboardFactory) -> None:
-    async with dashboard_client_of(
-        oidc_issuer="http://127.0.0.1:9",
-        oidc_client_id=CLIENT_ID,
-        oidc_client_secret=CLIENT_SECRET,
-        public_base_url=PUBLIC_BASE_URL,
-    ) as client:
+    async with dashboard_client_of(**provider_settings("http://127.0.0.1:9")) as client:
         csrf = csrf_of((await client.get("/dashboard/signin")).text)
         response = await client.post("/dashboard/auth/login", data={"csrf": csrf})
     assert response.status_code == 502
     assert "could not be reached" in response.text
+
+
+async def test_a_public_client_signs_in_with_pkce_alone(
+    dashboard_client_of: DashboardFactory, provider: Provider
+) -> None:
+    provider.public_client = True
+    async with dashboard_client_of(**provider_settings(provider.issuer, secret=None)) as client:
+        assert (await login(client)).status_code == 303
+        assert await signed_in(client)
