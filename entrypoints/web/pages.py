@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
@@ -285,9 +285,9 @@ async def oidc_callback(
     request: Request[Any, Any, Any],
     dashboard: NamedDependency[Dashboard],
     visit: NamedDependency[Visit],
-    code: str | None = None,
-    oauth_state: Annotated[str | None, Parameter(query="state")] = None,
-    error: str | None = None,
+    code: FromQuery[str | None] = None,
+    oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
+    error: FromQuery[str | None] = None,
 ) -> Template | Redirect:
     if dashboard.oidc is None:
         raise PermissionDenied("No identity provider is configured")
@@ -330,8 +330,8 @@ async def keys_page(
     dashboard: NamedDependency[Dashboard],
     visit: NamedDependency[Visit],
     list_keys: NamedDependency[ListKeys],
-    page: Annotated[int | None, Parameter(ge=1)] = None,
-    user: str | None = None,
+    page: Annotated[int | None, QueryParameter(ge=1)] = None,
+    user: FromQuery[str | None] = None,
 ) -> Template:
     caller = visit.require()
     keys, info = await list_keys(caller, user or None, page_request(page, KEYS_PER_PAGE))
@@ -495,7 +495,7 @@ async def requests_page(
     dashboard: NamedDependency[Dashboard],
     visit: NamedDependency[Visit],
     recent_requests: NamedDependency[RecentRequests],
-    status: str | None = None,
+    status: FromQuery[str | None] = None,
 ) -> Template:
     caller = visit.require()
     chosen = status if status in STATUS_CLASSES else None
