@@ -94,6 +94,13 @@ class Settings:
     last_used_interval: float = 5.0
     cursor_secret: str | None = None
     log_level: str = "INFO"
+    # Dashboard: OpenID Connect is on when an issuer is set; sessions need a secret.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    public_base_url: str | None = None
+    session_secret: str | None = None
+    signin_per_hour: int = 20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -121,6 +128,12 @@ class Settings:
             last_used_interval=_float(env, "LAST_USED_INTERVAL", 5.0, 0.1, 3600),
             cursor_secret=env.get("CURSOR_SECRET") or None,
             log_level=_choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
+            oidc_issuer=(env.get("OIDC_ISSUER") or "").rstrip("/") or None,
+            oidc_client_id=env.get("OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("OIDC_CLIENT_SECRET") or None,
+            public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            session_secret=env.get("SESSION_SECRET") or None,
+            signin_per_hour=_int(env, "SIGNIN_PER_HOUR", 20, 1, 1_000_000),
         )
         return settings.validate()
 
@@ -129,4 +142,9 @@ class Settings:
             raise SettingsError(
                 f"DB_POOL_MIN ({self.pool_min}) must not exceed DB_POOL_MAX ({self.pool_max})"
             )
+        # No client secret is fine: public clients (Replit Auth) rely on PKCE alone.
+        if self.oidc_issuer and not (self.oidc_client_id and self.public_base_url):
+            raise SettingsError("OIDC_ISSUER needs OIDC_CLIENT_ID and PUBLIC_BASE_URL")
+        if self.session_secret is not None and len(self.session_secret) < 32:
+            raise SettingsError("SESSION_SECRET must be at least 32 characters")
         return self

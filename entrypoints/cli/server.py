@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+
 from entrypoints.settings import Settings
 
 APP_FACTORY = "entrypoints.http.asgi:app_factory"
 
 
 def run_server(settings: Settings) -> None:
+    # Every worker must open every other's dashboard sessions; without a configured
+    # secret they share one made here (sessions then end when the server restarts).
+    os.environ.setdefault("SESSION_SECRET", secrets.token_hex(32))
     if settings.server == "uvicorn":
         import uvicorn
 

@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from entrypoints import web
 from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import keys
 from entrypoints.http.controllers.health import health
@@ -67,7 +68,8 @@ def create_app(container: Container) -> Litestar:
         for prefix in API_PREFIXES
     ]
     return Litestar(
-        route_handlers=routers,
+        route_handlers=[*routers, web.router(container)],
+        template_config=web.template_config(),
         dependencies=_dependencies(container),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
