@@ -28,8 +28,11 @@ async def settled_scans(db: str) -> int:
     return api_keys_index_scans(db)
 
 
+Client = AsyncTestClient  # type: ignore[type-arg]
+
+
 async def test_key_lookups_do_not_grow_with_requests(
-    client: AsyncTestClient, container: Container, db: str  # type: ignore[type-arg]
+    client: Client, container: Container, db: str
 ) -> None:
     key = await issue(container, rate_limit=10_000)
     await asyncio.sleep(0.3)  # let the INSERT's own notification go by
