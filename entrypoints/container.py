@@ -35,13 +35,15 @@ class Container(containers.DeclarativeContainer):
         timeout=settings.provided.db_timeout,
         statement_timeout_ms=settings.provided.statement_timeout_ms,
     )
-    uow = providers.Singleton(PostgresUnitOfWorkFactory, pool=pool)
 
     # Adapters with background work; `services` starts and stops them with the app.
     key_finder = providers.Singleton(
         CachingKeyFinder,
         inner=providers.Singleton(PostgresKeyFinder, pool=pool),
         conninfo=settings.provided.database_url,
+    )
+    uow = providers.Singleton(
+        PostgresUnitOfWorkFactory, pool=pool, on_keys_revoked=key_finder.provided.forget_ids
     )
     usage_recorder = providers.Singleton(BatchedUsageRecorder, pool=pool)
     request_log_sink = providers.Singleton(

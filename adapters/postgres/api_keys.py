@@ -54,6 +54,7 @@ def key_from_row(row: Sequence[Any]) -> ApiKey:
 class PostgresApiKeyRepository:
     def __init__(self, conn: AsyncConnection[TupleRow]) -> None:
         self._conn = conn
+        self.deactivated: list[int] = []
 
     async def add(self, new: NewKey) -> ApiKey:
         cur = await self._conn.execute(
@@ -89,7 +90,10 @@ class PostgresApiKeyRepository:
 
     async def deactivate(self, key_id: int) -> bool:
         cur = await self._conn.execute(DEACTIVATE, (key_id,))
-        return await cur.fetchone() is not None
+        if await cur.fetchone() is None:
+            return False
+        self.deactivated.append(key_id)
+        return True
 
 
 class PostgresKeyFinder:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
 import psycopg
 
@@ -68,6 +69,14 @@ class CachingKeyFinder:
         self._listening = False
         self._generation += 1
         self._entries.clear()
+
+    def forget_ids(self, key_ids: Sequence[int]) -> None:
+        """Evict keys by id at once (revocations made by this very process)."""
+        doomed = set(key_ids)
+        self._generation += 1
+        for key_hash, key in list(self._entries.items()):
+            if key is not None and key.id in doomed:
+                del self._entries[key_hash]
 
     def _invalidate(self, payload: str) -> None:
         self._generation += 1
