@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -16,6 +17,7 @@ import psycopg
 from adapters.postgres.migrate import apply_migrations
 from domain.errors import DomainError, InvalidInput
 from entrypoints.cli import keys as keys_commands
+from entrypoints.cli import logs as logs_commands
 from entrypoints.settings import Settings, SettingsError
 
 EXIT_FAILURE = 1
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_migrate)
 
     keys_commands.add_commands(commands)
+    logs_commands.add_commands(commands)
     return parser
 
 
@@ -112,11 +115,20 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     try:
         return asyncio.run(factory())
     except (psycopg.OperationalError, OSError) as exc:
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CliError(f"database unreachable: {first_line}") from None
+        raise CliError(f"database unreachable: {_first_line(exc)}") from None
+    except psycopg.Error as exc:
+        # e.g. a database that was never migrated: still one line, never a traceback.
+        raise CliError(f"database error: {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # An unreachable database is reported in one line below; without a handler of its
+    # own, the pool's retry warnings would also reach stderr through logging's last resort.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
