@@ -26,6 +26,9 @@ COPY_ROWS = (
 )
 ENSURE_PARTITIONS = "SELECT request_logs_ensure_partitions(%s, %s)"
 PARTITIONS_AHEAD_DAYS = 7
+# How long shutdown waits for an unreachable database; the server's own kill timeout
+# (entrypoints/cli/server.py) must leave room for it.
+DRAIN_SECONDS = 10.0
 
 Row = tuple[str, str, int, float, str | None, int | None, datetime]
 
@@ -40,6 +43,7 @@ class PostgresRequestLogSink:
         self._buffer: deque[Row] = deque()
         self._lock = asyncio.Lock()
         self.dropped = 0
+        self._reported_dropped = 0
         self.written = 0
 
     @property
@@ -47,11 +51,10 @@ class PostgresRequestLogSink:
         return len(self._buffer)
 
     def record(self, entry: RequestLogEntry) -> None:
+        # Called in every request's path: no I/O and no logging here; flush() reports drops.
         if len(self._buffer) >= self._max_buffer:
             self._buffer.popleft()
             self.dropped += 1
-            if self.dropped == 1 or self.dropped % 1000 == 0:
-                log.error("request log buffer full: %d rows dropped so far", self.dropped)
         self._buffer.append(
             (
                 entry.method,
@@ -67,6 +70,7 @@ class PostgresRequestLogSink:
     async def flush(self) -> bool:
         """Write everything buffered; False when the database refused (rows kept)."""
         async with self._lock:
+            self._report_drops()
             while self._buffer:
                 count = min(self._batch_size, len(self._buffer))
                 batch = [self._buffer.popleft() for _ in range(count)]
@@ -80,8 +84,23 @@ class PostgresRequestLogSink:
                         len(self._buffer),
                     )
                     return False
+                except BaseException:
+                    # Cancelled mid-write (shutdown, a drain deadline): the batch is not
+                    # known to be written, so it goes back for the next attempt.
+                    self._put_back(batch)
+                    raise
                 self.written += count
         return True
+
+    def _report_drops(self) -> None:
+        if self.dropped > self._reported_dropped:
+            log.error(
+                "request log buffer full (%d rows): %d rows dropped since last report, %d in all",
+                self._max_buffer,
+                self.dropped - self._reported_dropped,
+                self.dropped,
+            )
+            self._reported_dropped = self.dropped
 
     async def _copy(self, batch: list[Row]) -> None:
         async with (
@@ -95,10 +114,7 @@ class PostgresRequestLogSink:
     def _put_back(self, batch: list[Row]) -> None:
         room = self._max_buffer - len(self._buffer)
         keep = batch[-room:] if room > 0 else []
-        lost = len(batch) - len(keep)
-        if lost:
-            self.dropped += lost
-            log.error("request log buffer full: %d rows dropped so far", self.dropped)
+        self.dropped += len(batch) - len(keep)
         self._buffer.extendleft(reversed(keep))
 
     async def ensure_partitions(self) -> None:
@@ -108,12 +124,18 @@ class PostgresRequestLogSink:
                 ENSURE_PARTITIONS, (today - timedelta(days=1), PARTITIONS_AHEAD_DAYS + 1)
             )
 
-    async def drain(self, attempts: int = 10, delay: float = 0.5) -> None:
-        """At shutdown: keep trying for a while, then report what could not be written."""
-        for _ in range(attempts):
-            if await self.flush():
-                return
-            await asyncio.sleep(delay)
+    async def drain(self, deadline: float = DRAIN_SECONDS, retry_delay: float = 0.5) -> None:
+        """At shutdown: keep trying until `deadline` seconds have passed, then report
+        what could not be written (the process is about to exit and take it along)."""
+        try:
+            async with asyncio.timeout(deadline):
+                while True:
+                    if await self.flush():
+                        break
+                    await asyncio.sleep(retry_delay)
+        except TimeoutError:
+            pass
+        self._report_drops()
         if self._buffer:
             log.error("shutdown: %d request log rows could not be written", len(self._buffer))
 

@@ -37,9 +37,15 @@ def positive_int(value: str) -> int:
 
 
 def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-    """Run a coroutine, turning an unreachable database into a one-line CliError."""
+    """Run a coroutine, turning database failures into a one-line CliError."""
     try:
         return asyncio.run(factory())
     except (psycopg.OperationalError, OSError) as exc:
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CliError(f"database unreachable: {first_line}") from None
+        raise CliError(f"database unreachable: {_first_line(exc)}") from None
+    except psycopg.Error as exc:
+        # e.g. a database that was never migrated: still one line, never a traceback.
+        raise CliError(f"database error: {_first_line(exc)}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -13,6 +13,7 @@ from dataclasses import replace
 from adapters.postgres.migrate import apply_migrations
 from domain.errors import DomainError, InvalidInput
 from entrypoints.cli import keys as keys_commands
+from entrypoints.cli import logs as logs_commands
 from entrypoints.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_migrate)
 
     keys_commands.add_commands(commands)
+    logs_commands.add_commands(commands)
     return parser
 
 
@@ -87,12 +89,11 @@ def _migrate_or_fail(database_url: str, timeout: float) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # An unreachable database is reported in one line below; without a handler of its
+    # own, the pool's retry warnings would also reach stderr through logging's last resort.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command != "serve":
-        # The pool's reconnection chatter is not for a one-shot command: its
-        # outcome reaches the operator as the single error line below.
-        logging.getLogger("psycopg").setLevel(logging.CRITICAL)
     try:
         settings = Settings.from_env()
         status: int = args.handler(args, settings)

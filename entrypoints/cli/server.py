@@ -1,13 +1,38 @@
-"""Runs the ASGI app under the chosen server (see README: why granian by default)."""
+"""Runs the ASGI app under the chosen server (see README: why granian by default).
+
+On SIGTERM or Ctrl-C both servers stop accepting, let in-flight requests finish, run the
+lifespan shutdown (which writes every pending request-log row) and exit with status 0.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import signal
+from collections.abc import Iterator
 
+from adapters.postgres.request_logs import DRAIN_SECONDS
 from entrypoints.settings import Settings
 
 APP_FACTORY = "entrypoints.http.asgi:app_factory"
+# How long in-flight requests may take to finish once a stop was asked for.
+GRACEFUL_SECONDS = 30
+# Past this a worker is killed: in-flight requests, then the log drain, then some slack.
+KILL_AFTER_SECONDS = GRACEFUL_SECONDS + int(DRAIN_SECONDS) + 5
+
+
+@contextlib.contextmanager
+def _stop_signals_end_normally() -> Iterator[None]:
+    """A single uvicorn process re-raises the stop signal after its graceful shutdown,
+    which would turn a clean stop into death by signal (or a KeyboardInterrupt); the
+    shutdown is already complete by then, so the re-raised signal is absorbed."""
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_server(settings: Settings) -> None:
@@ -17,16 +42,17 @@ def run_server(settings: Settings) -> None:
     if settings.server == "uvicorn":
         import uvicorn
 
-        uvicorn.run(
-            APP_FACTORY,
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=settings.workers,
-            log_level=settings.log_level.lower(),
-            access_log=False,
-            timeout_graceful_shutdown=30,
-        )
+        with _stop_signals_end_normally():
+            uvicorn.run(
+                APP_FACTORY,
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.workers,
+                log_level=settings.log_level.lower(),
+                access_log=False,
+                timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            )
         return
 
     from granian.constants import Interfaces
@@ -40,4 +66,5 @@ def run_server(settings: Settings) -> None:
         workers=settings.workers,
         factory=True,
         log_access=False,
+        workers_kill_timeout=KILL_AFTER_SECONDS,
     ).serve()

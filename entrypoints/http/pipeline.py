@@ -8,6 +8,7 @@ id, a log row and quota accounting on 404s and 405s too.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import re
@@ -44,6 +45,9 @@ EXPOSED_HEADERS = (
 PUBLIC_SEGMENTS = frozenset({"health", "docs"})
 # Segments where a key is optional: sign-up (limited per IP instead).
 OPTIONAL_KEY_SEGMENTS = frozenset({"auth"})
+# Logged (nginx's convention) when the client went away before its response was complete:
+# whatever status the app produced afterwards never reached anyone.
+CLIENT_CLOSED_REQUEST = 499
 
 
 def rate_limit_headers(decision: QuotaDecision) -> list[tuple[bytes, bytes]]:
@@ -139,9 +143,18 @@ class Pipeline:
         cors = origin is not None and (self._cors_any or origin in self._cors)
         status = 500
         response_started = False
+        response_complete = False
+        client_gone = False  # before its response was complete
+
+        async def watch_receive() -> Message:
+            nonlocal client_gone
+            message = await receive()
+            if message["type"] == "http.disconnect" and not response_complete:
+                client_gone = True
+            return message
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status, response_started
+            nonlocal status, response_started, response_complete
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
@@ -152,6 +165,8 @@ class Pipeline:
                     extra += _cors_headers(origin)
                 message = {**message, "headers": [*message.get("headers", ()), *extra]}
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                response_complete = True
 
         try:
             if (
@@ -163,7 +178,11 @@ class Pipeline:
             elif under_api and not await self._admit(scope, ctx, headers, send_with_headers):
                 pass
             else:
-                await self._app(scope, receive, send_with_headers)
+                await self._app(scope, watch_receive, send_with_headers)
+        except asyncio.CancelledError:
+            # The server gave up on this request (client gone, shutdown timeout).
+            client_gone = client_gone or not response_complete
+            raise
         except Exception:
             log.exception("unhandled error in request %s", request_id)
             if not response_started:
@@ -173,13 +192,15 @@ class Pipeline:
                     error_body("Internal server error", requestId=request_id),
                     {},
                 )
+            elif not response_complete:
+                status = 500  # the status line went out, but the response was cut short
         finally:
             if under_api:
                 self._log_sink.record(
                     RequestLogEntry(
                         method=scope["method"],
                         path=path,
-                        status_code=status,
+                        status_code=CLIENT_CLOSED_REQUEST if client_gone else status,
                         response_time_ms=round((time.perf_counter() - started) * 1000, 3),
                         ip_address=ctx.client_ip,
                         api_key_id=ctx.api_key.id if ctx.api_key else None,

@@ -1,0 +1,62 @@
+"""GET /api/keys/{id}/usage against rows put in place by hand, with numbers worked out
+by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from litestar.testing import AsyncTestClient
+
+from entrypoints.container import Container
+from tests.conftest import bearer, issue
+
+# (hours before the current hour, status, ms); each row sits 10 minutes into its hour.
+KEY_ROWS = [
+    (0, 200, 10.0),
+    (0, 201, 20.0),
+    (0, 404, 30.0),
+    (1, 500, 40.0),
+    (1, 429, 50.0),
+    (23, 301, 60.0),
+    (30, 200, 1000.0),  # outside the 24 h window
+]
+
+
+async def test_usage_matches_a_hand_computed_fixture(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+    container: Container,
+    db: str,
+) -> None:
+    key = await issue(container)
+    other = await issue(container, user="bob")
+    this_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    rows = [(key.key.id, h, s, ms) for h, s, ms in KEY_ROWS] + [(other.key.id, 0, 200, 5.0)]
+    with psycopg.connect(db, autocommit=True) as conn, conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO request_logs (api_key_id, method, path, status_code,"
+            " response_time_ms, ip_address, created_at) VALUES (%s, 'GET', '/api/x', %s, %s,"
+            " '192.0.2.1', %s)",
+            [
+                (k, s, ms, this_hour - timedelta(hours=h) + timedelta(minutes=10))
+                for k, h, s, ms in rows
+            ],
+        )
+
+    response = await client.get(f"/api/keys/{key.key.id}/usage", headers=bearer(key))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["keyId"] == key.key.id
+    assert body["total"] == 6
+    assert body["byStatus"] == {"2xx": 2, "3xx": 1, "4xx": 2, "5xx": 1}
+    # percentile_cont over 10..60: the median between 30 and 40; p95 at 4.75 of 0..5.
+    assert body["latencyMs"] == {"p50": 35.0, "p95": 57.5}
+    hourly = body["hourly"]
+    assert len(hourly) == 24
+    assert [h["count"] for h in hourly] == [1] + [0] * 21 + [2, 3]
+    first, last = (
+        datetime.fromisoformat(hourly[i]["hour"].replace("Z", "+00:00")) for i in (0, -1)
+    )
+    assert last == this_hour
+    assert first == this_hour - timedelta(hours=23)

@@ -1,0 +1,90 @@
+"""request_logs in PostgreSQL: the sink's bound, partitions, retention."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from adapters.postgres.request_logs import PostgresRequestLogSink
+from domain.request_log import RequestLogEntry
+from entrypoints.container import Container
+from tests.support.logs import logged_rows_now
+
+
+def entry(path: str, at: datetime | None = None) -> RequestLogEntry:
+    return RequestLogEntry(
+        method="GET",
+        path=path,
+        status_code=200,
+        response_time_ms=1.5,
+        ip_address="192.0.2.1",
+        api_key_id=None,
+        created_at=at or datetime.now(UTC),
+    )
+
+
+def partition_of(db: str, path: str) -> str:
+    with psycopg.connect(db) as conn:
+        row = conn.execute(
+            "SELECT tableoid::regclass::text FROM request_logs WHERE path = %s", (path,)
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+async def test_past_the_bound_the_oldest_rows_are_dropped_counted_and_reported(
+    open_container: Container, db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = PostgresRequestLogSink(open_container.pool(), max_buffer=100, batch_size=30)
+    for i in range(130):
+        sink.record(entry(f"/api/{i}"))
+    with caplog.at_level(logging.ERROR):
+        assert await sink.flush()
+    assert sink.dropped == 30
+    assert sorted(r["path"] for r in logged_rows_now(db)) == sorted(
+        f"/api/{i}" for i in range(30, 130)
+    )
+    assert any("30 rows dropped" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_row_for_a_day_without_partition_lands_in_the_default_one(
+    open_container: Container, db: str
+) -> None:
+    sink = PostgresRequestLogSink(open_container.pool(), max_buffer=100)
+    await sink.ensure_partitions()
+    now = datetime.now(UTC)
+    sink.record(entry("/api/today", now))
+    sink.record(entry("/api/next-week", now + timedelta(days=7)))
+    sink.record(entry("/api/far-future", now + timedelta(days=400)))
+    assert await sink.flush()
+    assert partition_of(db, "/api/today") == f"request_logs_p{now:%Y%m%d}"
+    assert partition_of(db, "/api/next-week") == f"request_logs_p{now + timedelta(days=7):%Y%m%d}"
+    assert partition_of(db, "/api/far-future") == "request_logs_default"
+
+
+async def test_prune_drops_whole_days_and_deletes_old_rows_of_the_default_partition(
+    open_container: Container, db: str
+) -> None:
+    now = datetime.now(UTC)
+    old_day = (now - timedelta(days=40)).date()
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("SELECT request_logs_ensure_partitions(%s, 1)", (old_day,))
+    sink = PostgresRequestLogSink(open_container.pool(), max_buffer=100)
+    sink.record(entry("/api/old-partitioned", now - timedelta(days=40)))
+    sink.record(entry("/api/old-default", now - timedelta(days=35)))  # no partition that day
+    sink.record(entry("/api/recent", now - timedelta(days=2)))
+    sink.record(entry("/api/now", now))
+    assert await sink.flush()
+    assert partition_of(db, "/api/old-default") == "request_logs_default"
+
+    result = await open_container.prune_request_logs()(timedelta(days=30))
+
+    assert result.partitions_dropped == 1
+    assert result.rows_deleted == 1
+    assert sorted(r["path"] for r in logged_rows_now(db)) == ["/api/now", "/api/recent"]
+    with psycopg.connect(db) as conn:
+        gone = conn.execute("SELECT to_regclass(%s)", (f"request_logs_p{old_day:%Y%m%d}",))
+        assert gone.fetchone() == (None,)
