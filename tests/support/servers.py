@@ -28,10 +28,18 @@ def free_port() -> int:
         return port
 
 
+def _environment(database_url: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    return {**env, **(extra or {})}
+
+
 class ServerProcess:
     """One `keygate serve` child process; its output goes to a file, read by `output()`."""
 
-    def __init__(self, database_url: str, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, database_url: str | None, env: Mapping[str, str] | None = None) -> None:
+        """`database_url` None: no DATABASE_URL at all, so serve starts its embedded server."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
@@ -40,7 +48,7 @@ class ServerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "entrypoints.cli.main", "serve", "--port", str(self.port)],
             cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": database_url, **(env or {})},
+            env=_environment(database_url, env),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             # Its own process group: a Ctrl-C can reach it and its workers, and only them.
@@ -101,7 +109,7 @@ class ServerProcess:
 
 @contextlib.contextmanager
 def running_server(
-    database_url: str, env: Mapping[str, str] | None = None
+    database_url: str | None, env: Mapping[str, str] | None = None
 ) -> Iterator[ServerProcess]:
     """A ready server, killed at the end if the test did not stop it itself."""
     server = ServerProcess(database_url, env)

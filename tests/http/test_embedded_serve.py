@@ -1,0 +1,37 @@
+"""`keygate serve` with no DATABASE_URL: an embedded PostgreSQL, gone again after Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support.servers import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+
+def postgres_processes_for(data_dir: Path) -> list[str]:
+    listing = subprocess.run(
+        ["ps", "-eww", "-o", "args"], capture_output=True, text=True, check=True
+    )
+    return [line for line in listing.stdout.splitlines() if str(data_dir) in line]
+
+
+def test_serves_on_embedded_postgres_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    data_dir = tmp_path / "pgdata"
+    server = ServerProcess(None, {"KEYGATE_DATA_DIR": str(data_dir), "WORKERS": "1"})
+    try:
+        server.wait_ready(timeout=60)
+        with urllib.request.urlopen(f"{server.url}/api/health", timeout=5) as response:
+            body = json.load(response)
+        assert body["status"] == "ok" and body["database"] == "ok"
+        assert postgres_processes_for(data_dir), "no embedded postgres is running"
+        assert server.stop(signal.SIGINT, group=True) == 0
+    finally:
+        server.cleanup()
+    assert postgres_processes_for(data_dir) == []
