@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import urllib.request
 from collections import Counter
 
 import httpx
@@ -18,29 +17,17 @@ pytestmark = pytest.mark.slow
 ONE_WORKER = {"WORKERS": "1"}
 
 
-def get_status(url: str, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 async def test_a_revoke_through_one_instance_stops_the_key_on_the_other(
     db: str, open_container: Container
 ) -> None:
     key = await issue(open_container)
     with running_server(db, ONE_WORKER) as a, running_server(db, ONE_WORKER) as b:
-        assert get_status(f"{b.url}/api/keys", bearer(key)) == 200
-        assert get_status(f"{a.url}/api/keys", bearer(key)) == 200
-        request = urllib.request.Request(
-            f"{a.url}/api/keys/{key.key.id}", method="DELETE", headers=bearer(key)
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 204
-        assert get_status(f"{b.url}/api/keys", bearer(key)) == 401
-        assert get_status(f"{a.url}/api/keys", bearer(key)) == 401
+        async with httpx.AsyncClient(timeout=10, headers=bearer(key)) as http:
+            assert (await http.get(f"{b.url}/api/keys")).status_code == 200
+            assert (await http.get(f"{a.url}/api/keys")).status_code == 200
+            assert (await http.delete(f"{a.url}/api/keys/{key.key.id}")).status_code == 204
+            assert (await http.get(f"{b.url}/api/keys")).status_code == 401
+            assert (await http.get(f"{a.url}/api/keys")).status_code == 401
 
 
 async def test_sixty_racing_requests_over_two_processes_admit_exactly_twenty(
