@@ -24,13 +24,70 @@ import time
 
 import psycopg
 
-WORDS = (
-    "cloud data fast secure api service report daily sync backup invoice customer order "
-    "payment stream event metric alert user account billing search index cache queue "
-    "worker storage image video audio document archive export import analytics dashboard "
-    "network gateway proxy token session profile team project task note calendar mail"
-).split()
-ADJECTIVES = "blue quick silent golden bright red smart tiny large remote local shared".split()
+WORDS = [
+    "cloud",
+    "data",
+    "fast",
+    "secure",
+    "api",
+    "service",
+    "report",
+    "daily",
+    "sync",
+    "backup",
+    "invoice",
+    "customer",
+    "order",
+    "payment",
+    "stream",
+    "event",
+    "metric",
+    "alert",
+    "user",
+    "account",
+    "billing",
+    "search",
+    "index",
+    "cache",
+    "queue",
+    "worker",
+    "storage",
+    "image",
+    "video",
+    "audio",
+    "document",
+    "archive",
+    "export",
+    "import",
+    "analytics",
+    "dashboard",
+    "network",
+    "gateway",
+    "proxy",
+    "token",
+    "session",
+    "profile",
+    "team",
+    "project",
+    "task",
+    "note",
+    "calendar",
+    "mail",
+]
+ADJECTIVES = [
+    "blue",
+    "quick",
+    "silent",
+    "golden",
+    "bright",
+    "red",
+    "smart",
+    "tiny",
+    "large",
+    "remote",
+    "local",
+    "shared",
+]
 STATUSES = ("active", "draft", "archived")
 
 
