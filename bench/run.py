@@ -308,7 +308,10 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     targets = [Target(args.label or args.url, args.url, args.db, args.api_key)]
     if args.vs:
-        targets.append(Target(args.vs_label or args.vs, args.vs, args.vs_db, args.vs_api_key))
+        label_b = args.vs_label or args.vs
+        if label_b == targets[0].label:  # A/A run: keep the two result sets apart
+            label_b += " (B)"
+        targets.append(Target(label_b, args.vs, args.vs_db, args.vs_api_key))
     for t in targets:
         prepare(t, scenarios, args, workdir)
 
