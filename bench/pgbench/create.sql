@@ -1,0 +1,3 @@
+-- POST /api/resources  (TO SYNC)
+SELECT * FROM quota_take('key:1', 100000000, NULL);
+INSERT INTO resources (name, description, category, metadata, created_by) VALUES ('pgbench item', 'written by the pgbench create script', 'cat-3', '{"source": "pgbench", "n": 1}', 'bench') RETURNING id, name, description, category, metadata, created_by, created_at, updated_at;

@@ -1,0 +1,2 @@
+-- GET /api/health: the database ping.
+SELECT 1;
