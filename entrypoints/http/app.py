@@ -8,11 +8,15 @@ from typing import Any
 
 from litestar import Litestar, Router
 from litestar.di import Provide
+from litestar.enums import MediaType
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import VERSION, Container
+from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
+from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.pipeline import Pipeline
 
@@ -24,11 +28,17 @@ def _dependencies(container: Container) -> dict[str, Provide]:
     """Handlers ask for use cases by name; each comes from the container."""
     return {
         "check_health": Provide(lambda: container.check_health(), sync_to_thread=False),
+        "list_resources": Provide(lambda: container.list_resources(), sync_to_thread=False),
+        "get_resource": Provide(lambda: container.get_resource(), sync_to_thread=False),
+        "create_resource": Provide(lambda: container.create_resource(), sync_to_thread=False),
+        "replace_resource": Provide(lambda: container.replace_resource(), sync_to_thread=False),
+        "patch_resource": Provide(lambda: container.patch_resource(), sync_to_thread=False),
+        "delete_resource": Provide(lambda: container.delete_resource(), sync_to_thread=False),
     }
 
 
 def _handlers() -> list[Any]:
-    return [health]
+    return [health, ResourceController]
 
 
 def create_app(container: Container) -> Litestar:
@@ -53,7 +63,7 @@ def create_app(container: Container) -> Litestar:
         for prefix in API_PREFIXES
     ]
     return Litestar(
-        route_handlers=routers,
+        route_handlers=[*routers, *docs_handlers()],
         dependencies=_dependencies(container),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
@@ -62,6 +72,8 @@ def create_app(container: Container) -> Litestar:
             title="keygate",
             version=VERSION,
             path="/api/docs",
+            # /api/docs is the document itself; /docs renders it (controllers/docs.py).
+            render_plugins=[JsonRenderPlugin(path="/", media_type=MediaType.JSON)],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(
