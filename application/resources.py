@@ -124,7 +124,11 @@ class ListResources:
             order=params.order,
             category=params.category,
             search=params.search,
-            cursor=None if params.cursor is None else codec.decode(params.cursor),
+            # A cursor sent with a page is refused before it is even decoded.
+            cursor=None
+            if params.cursor is None or params.page is not None
+            else codec.decode(params.cursor),
+            cursor_given=params.cursor is not None,
         )
         limit = query.page.limit
         # One row more than the page tells a cursor walk whether another page follows.

@@ -192,6 +192,13 @@ def _choice(enum_type: type[Sort] | type[Order], name: str, value: str | None) -
         ) from None
 
 
+def _page_with_cursor() -> InvalidInput:
+    return InvalidInput(
+        "Query parameters 'cursor' and 'page' cannot be combined",
+        [FieldError("page", "omit page when a cursor is given: the cursor replaces it")],
+    )
+
+
 def _cursor_error(message: str) -> InvalidInput:
     return InvalidInput("Invalid query parameter 'cursor'", [FieldError("cursor", message)])
 
@@ -205,9 +212,10 @@ def resource_query(
     category: str | None,
     search: str | None,
     cursor: Cursor | None,
+    cursor_given: bool = False,
 ) -> ResourceQuery:
-    """The list query; with a cursor, unstated sort/order/filters default to the cursor's,
-    and stated ones must agree with it."""
+    """The list query. With a cursor, unstated sort/order/filters default to the
+    cursor's and stated ones must agree; `cursor_given` says one was sent undecoded."""
     sort_value: Sort | None = _choice(Sort, "sort", sort)
     order_value: Order | None = _choice(Order, "order", order)
     if search is not None and len(search) > SEARCH_MAX:
@@ -221,6 +229,8 @@ def resource_query(
             [FieldError("category", f"must be at most {CATEGORY_MAX} characters")],
         )
     if cursor is None:
+        if page_given and cursor_given:
+            raise _page_with_cursor()
         return ResourceQuery(
             page=page_request,
             sort=sort_value or Sort.CREATED_AT,
@@ -229,10 +239,7 @@ def resource_query(
             search=search or None,
         )
     if page_given:
-        raise InvalidInput(
-            "Query parameters 'cursor' and 'page' cannot be combined",
-            [FieldError("page", "omit page when a cursor is given: the cursor replaces it")],
-        )
+        raise _page_with_cursor()
     stated = (sort_value, order_value, category, search or None)
     issued = (cursor.sort, cursor.order, cursor.category, cursor.search)
     if any(

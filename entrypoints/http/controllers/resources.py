@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post, pu
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from application.resources import (
     CreateResource,
@@ -136,11 +136,11 @@ def errors(*codes: int) -> dict[int, ResponseSpec]:
 
 
 ResourceId = Annotated[
-    int, Parameter(description=f"Resource id, 1..{MAX_ID}; anything else is a 404")
+    int, PathParameter(description=f"Resource id, 1..{MAX_ID}; anything else is a 404")
 ]
 IfMatch = Annotated[
     str | None,
-    Parameter(header="If-Match", description="An ETag from a previous response; 412 if stale"),
+    HeaderParameter(name="If-Match", description="An ETag from a previous response; 412 if stale"),
 ]
 ETAG_HEADER = ResponseHeader(
     name="ETag", description="Strong entity tag of the resource", documentation_only=True
@@ -181,21 +181,21 @@ class ResourceController(Controller):
         request: Request[Any, Any, Any],
         list_resources: NamedDependency[ListResources],
         page: Annotated[
-            int | None, Parameter(ge=1, description="Page number, from 1 (default 1)")
+            int | None, QueryParameter(ge=1, description="Page number, from 1 (default 1)")
         ] = None,
         limit: Annotated[
             int | None,
-            Parameter(
+            QueryParameter(
                 ge=1,
                 description=f"Page size (default {DEFAULT_LIMIT}); above {MAX_LIMIT} is capped",
             ),
         ] = None,
         category: Annotated[
-            str | None, Parameter(max_length=CATEGORY_MAX, description="Exact category")
+            str | None, QueryParameter(max_length=CATEGORY_MAX, description="Exact category")
         ] = None,
         search: Annotated[
             str | None,
-            Parameter(
+            QueryParameter(
                 max_length=SEARCH_MAX,
                 description="Case-insensitive substring of name or description",
             ),
@@ -204,21 +204,21 @@ class ResourceController(Controller):
         # still in the document.
         sort: Annotated[
             str | None,
-            Parameter(
+            QueryParameter(
                 description="Sort key (default created_at)",
                 schema_extra={"enum": [s.value for s in Sort]},
             ),
         ] = None,
         order: Annotated[
             str | None,
-            Parameter(
+            QueryParameter(
                 description="Direction (default desc)",
                 schema_extra={"enum": [o.value for o in Order]},
             ),
         ] = None,
         cursor: Annotated[
             str | None,
-            Parameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
+            QueryParameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
         ] = None,
     ) -> Response[ResourceList]:
         _caller(request, Permission.READ)
@@ -241,11 +241,11 @@ class ResourceController(Controller):
         self,
         request: Request[Any, Any, Any],
         create_resource: NamedDependency[CreateResource],
-        data: ResourceInput,
+        data: JSONBody[ResourceInput],
         idempotency_key: Annotated[
             str | None,
-            Parameter(
-                header="Idempotency-Key",
+            HeaderParameter(
+                name="Idempotency-Key",
                 min_length=1,
                 max_length=255,
                 description="Makes retries safe for 24 h (per user)",
@@ -283,7 +283,7 @@ class ResourceController(Controller):
         request: Request[Any, Any, Any],
         replace_resource: NamedDependency[ReplaceResource],
         resource_id: ResourceId,
-        data: ResourceInput,
+        data: JSONBody[ResourceInput],
         if_match: IfMatch = None,
     ) -> Response[ResourceView]:
         caller = _caller(request, Permission.WRITE)
@@ -301,7 +301,7 @@ class ResourceController(Controller):
         request: Request[Any, Any, Any],
         patch_resource: NamedDependency[PatchResource],
         resource_id: ResourceId,
-        data: ResourcePatchInput,
+        data: JSONBody[ResourcePatchInput],
         if_match: IfMatch = None,
     ) -> Response[ResourceView]:
         caller = _caller(request, Permission.WRITE)
