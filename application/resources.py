@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from application.uow import UnitOfWorkFactory
-from domain.errors import NotFound, PreconditionFailed, Unprocessable
+from domain.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, Unprocessable
 from domain.keys import Caller, UserId
 from domain.pagination import PageInfo, page_info, page_request
 from domain.resources import (
@@ -24,6 +24,7 @@ from domain.resources import (
     authorize_change,
     if_match_allows,
     resource_query,
+    storable_text,
     valid_id,
 )
 
@@ -170,6 +171,11 @@ class CreateResource:
         self, caller: Caller, fields: ResourceFields, idempotency_key: str | None = None
     ) -> Created:
         user_id: UserId = getattr(caller, "user_id", "operator")
+        if idempotency_key is not None and not storable_text(idempotency_key):
+            raise InvalidInput(
+                "Invalid Idempotency-Key header",
+                [FieldError("Idempotency-Key", "must be 1-255 printable characters")],
+            )
         async with self._uow() as uow:
             if idempotency_key is not None:
                 fingerprint = fields.fingerprint()

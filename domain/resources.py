@@ -8,6 +8,7 @@ import enum
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -94,6 +95,30 @@ def _too_long(field_name: str, value: str | None, limit: int) -> FieldError | No
     return None
 
 
+def storable_text(value: str) -> bool:
+    """PostgreSQL text holds neither NUL nor lone surrogates (not UTF-8 encodable)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def storable_json(value: object) -> bool:
+    """What jsonb accepts: storable text everywhere and finite numbers."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(storable_text(k) and storable_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(storable_json(v) for v in value)
+    return True
+
+
 def resource_fields(
     name: str,
     description: str | None = None,
@@ -110,8 +135,17 @@ def resource_fields(
     ):
         if problem:
             errors.append(problem)
+    for name_, text in (("name", name), ("description", description), ("category", category)):
+        if text is not None and not storable_text(text):
+            errors.append(FieldError(name_, "must not contain NUL or unpaired surrogates"))
     if metadata is not None and not isinstance(metadata, dict):
         errors.append(FieldError("metadata", "must be a JSON object or null"))
+    elif not storable_json(metadata):
+        errors.append(
+            FieldError(
+                "metadata", "must not contain NUL, unpaired surrogates or non-finite numbers"
+            )
+        )
     if errors:
         raise InvalidInput("Validation failed", errors)
     return ResourceFields(name, description, category, metadata)  # type: ignore[arg-type]
@@ -218,6 +252,12 @@ def resource_query(
     cursor's and stated ones must agree; `cursor_given` says one was sent undecoded."""
     sort_value: Sort | None = _choice(Sort, "sort", sort)
     order_value: Order | None = _choice(Order, "order", order)
+    for param, text in (("category", category), ("search", search)):
+        if text is not None and not storable_text(text):
+            raise InvalidInput(
+                f"Invalid query parameter '{param}'",
+                [FieldError(param, "must not contain NUL or unpaired surrogates")],
+            )
     if search is not None and len(search) > SEARCH_MAX:
         raise InvalidInput(
             "Invalid query parameter 'search'",

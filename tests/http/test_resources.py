@@ -494,3 +494,25 @@ async def test_cors_allows_configured_origins_and_exposes_headers(
         )
         assert preflight.status_code == 204
         assert "PATCH" in preflight.headers["access-control-allow-methods"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "nul\u0000"},
+        {"name": "x", "description": "a\u0000b"},
+        {"name": "x", "metadata": {"k": "\u0000"}},
+        {"name": "x", "metadata": {"\u0000": 1}},
+    ],
+)
+async def test_text_postgres_cannot_store_is_400_not_500(
+    client: Client, alice: IssuedKey, body: dict[str, Any]
+) -> None:
+    response = await client.post("/api/resources", json=body, headers=bearer(alice))
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("query", ["category=%00", "search=a%00"])
+async def test_nul_in_list_filters_is_400(client: Client, alice: IssuedKey, query: str) -> None:
+    response = await client.get(f"/api/resources?{query}", headers=bearer(alice))
+    assert response.status_code == 400
