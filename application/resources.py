@@ -6,7 +6,7 @@ outbox event for webhooks) is one more call on the same `uow` in the same block.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
@@ -208,28 +208,34 @@ async def _changeable(
     return resource
 
 
-class ReplaceResource:
+class _ChangeResource:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(
-        self, caller: Caller, resource_id: int, fields: ResourceFields, if_match: str | None
-    ) -> Resource:
-        async with self._uow() as uow:
-            await _changeable(uow.resources, caller, resource_id, if_match)
-            return await uow.resources.update(resource_id, fields)
-
-
-class PatchResource:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
-
-    async def __call__(
-        self, caller: Caller, resource_id: int, patch: ResourcePatch, if_match: str | None
+    async def _change(
+        self,
+        caller: Caller,
+        resource_id: int,
+        if_match: str | None,
+        new_fields: Callable[[ResourceFields], ResourceFields],
     ) -> Resource:
         async with self._uow() as uow:
             current = await _changeable(uow.resources, caller, resource_id, if_match)
-            return await uow.resources.update(resource_id, patch.applied_to(current.fields))
+            return await uow.resources.update(resource_id, new_fields(current.fields))
+
+
+class ReplaceResource(_ChangeResource):
+    async def __call__(
+        self, caller: Caller, resource_id: int, fields: ResourceFields, if_match: str | None
+    ) -> Resource:
+        return await self._change(caller, resource_id, if_match, lambda _: fields)
+
+
+class PatchResource(_ChangeResource):
+    async def __call__(
+        self, caller: Caller, resource_id: int, patch: ResourcePatch, if_match: str | None
+    ) -> Resource:
+        return await self._change(caller, resource_id, if_match, patch.applied_to)
 
 
 class DeleteResource:

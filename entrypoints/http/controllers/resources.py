@@ -150,6 +150,13 @@ LOCATION_HEADER = ResponseHeader(
 )
 
 
+# What PUT and PATCH answer besides the changed resource.
+CHANGE_DOCS: dict[str, Any] = {
+    "responses": errors(403, 404, 412, 413),
+    "response_headers": [ETAG_HEADER],
+}
+
+
 def _caller(request: Request[Any, Any, Any], permission: Permission) -> ApiKey:
     key = context_of(request.scope).api_key
     if key is None:
@@ -275,8 +282,7 @@ class ResourceController(Controller):
         "/{resource_id:int}",
         summary="Replace a resource",
         description="Full replacement: omitted optional fields become null.",
-        responses=errors(403, 404, 412, 413),
-        response_headers=[ETAG_HEADER],
+        **CHANGE_DOCS,
     )
     async def replace_resource(
         self,
@@ -293,8 +299,7 @@ class ResourceController(Controller):
         "/{resource_id:int}",
         summary="Change some fields of a resource",
         description="Only the fields given change; an explicit null clears a field.",
-        responses=errors(403, 404, 412, 413),
-        response_headers=[ETAG_HEADER],
+        **CHANGE_DOCS,
     )
     async def patch_resource(
         self,
