@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from application.keys import ApiKeyRepository
+    from application.resources import IdempotencyStore, ResourceRepository
 
 
 class UnitOfWork(Protocol):
     keys: ApiKeyRepository
+    resources: ResourceRepository
+    idempotency: IdempotencyStore
 
     async def __aenter__(self) -> UnitOfWork: ...
 

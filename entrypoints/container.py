@@ -12,11 +12,20 @@ from adapters.postgres.last_used import BatchedUsageRecorder
 from adapters.postgres.pool import PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_logs import PostgresRequestLogQueries, PostgresRequestLogSink
+from adapters.postgres.resources import PostgresResourceReader, PostgresSecrets
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from application.health import CheckHealth
 from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
 from application.quota import CheckQuota
 from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
+from application.resources import (
+    CreateResource,
+    DeleteResource,
+    GetResource,
+    ListResources,
+    PatchResource,
+    ReplaceResource,
+)
 from entrypoints.settings import Settings
 
 VERSION = "1.0.0"
@@ -52,8 +61,12 @@ class Container(containers.DeclarativeContainer):
     quota_store = providers.Singleton(
         PostgresQuotaStore, pool=pool, timeout=settings.provided.db_timeout
     )
+    secrets = providers.Singleton(
+        PostgresSecrets, pool=pool, override=settings.provided.cursor_secret
+    )
     services = providers.List(
         key_finder,
+        secrets,
         providers.Singleton(
             PeriodicTask,
             name="request-log-flush",
@@ -108,6 +121,14 @@ class Container(containers.DeclarativeContainer):
     prune_request_logs = providers.Singleton(
         PruneRequestLogs, queries=request_log_queries, clock=clock
     )
+
+    resource_reader = providers.Singleton(PostgresResourceReader, pool=pool)
+    list_resources = providers.Singleton(ListResources, reader=resource_reader, secrets=secrets)
+    get_resource = providers.Singleton(GetResource, reader=resource_reader)
+    create_resource = providers.Singleton(CreateResource, uow=uow)
+    replace_resource = providers.Singleton(ReplaceResource, uow=uow)
+    patch_resource = providers.Singleton(PatchResource, uow=uow)
+    delete_resource = providers.Singleton(DeleteResource, uow=uow)
 
 
 def build_container(settings: Settings) -> Container:

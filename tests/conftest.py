@@ -16,7 +16,7 @@ from entrypoints.settings import Settings
 from tests.support.database import fresh_database, postgres_server
 
 # Tables the tests write to; emptied before each test that uses the database.
-TABLES = ("request_logs", "resources", "quota_windows", "api_keys")
+TABLES = ("request_logs", "resources", "idempotency_keys", "quota_windows", "api_keys")
 
 
 @pytest.fixture(scope="session")

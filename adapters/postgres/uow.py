@@ -9,6 +9,7 @@ from types import TracebackType
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.api_keys import PostgresApiKeyRepository
+from adapters.postgres.resources import PostgresIdempotencyStore, PostgresResourceRepository
 
 KeysRevoked = Callable[[Sequence[int]], None]
 
@@ -25,6 +26,8 @@ class PostgresUnitOfWork:
             await stack.enter_async_context(conn.transaction())
             self._stack = stack.pop_all()
         self.keys = PostgresApiKeyRepository(conn)
+        self.resources = PostgresResourceRepository(conn)
+        self.idempotency = PostgresIdempotencyStore(conn)
         return self
 
     async def __aexit__(

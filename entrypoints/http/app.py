@@ -8,13 +8,17 @@ from typing import Any
 
 from litestar import Litestar, Router
 from litestar.di import Provide
+from litestar.enums import MediaType
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints import web
 from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import keys
+from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
+from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.pipeline import Pipeline
 
@@ -38,12 +42,18 @@ def _dependencies(container: Container) -> dict[str, Provide]:
             "revoke_key",
             "rotate_key",
             "key_usage",
+            "list_resources",
+            "get_resource",
+            "create_resource",
+            "replace_resource",
+            "patch_resource",
+            "delete_resource",
         )
     }
 
 
 def _handlers() -> list[Any]:
-    return [health, *keys.HANDLERS]
+    return [health, *keys.HANDLERS, ResourceController]
 
 
 def create_app(container: Container) -> Litestar:
@@ -68,7 +78,7 @@ def create_app(container: Container) -> Litestar:
         for prefix in API_PREFIXES
     ]
     return Litestar(
-        route_handlers=[*routers, web.router(container)],
+        route_handlers=[*routers, *docs_handlers(), web.router(container)],
         template_config=web.template_config(),
         dependencies=_dependencies(container),
         exception_handlers=EXCEPTION_HANDLERS,
@@ -78,6 +88,8 @@ def create_app(container: Container) -> Litestar:
             title="keygate",
             version=VERSION,
             path="/api/docs",
+            # /api/docs is the document itself; /docs renders it (controllers/docs.py).
+            render_plugins=[JsonRenderPlugin(path="/", media_type=MediaType.JSON)],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -40,6 +41,7 @@ STATUS_OF: dict[type[DomainError], int] = {
 }
 
 DB_UNAVAILABLE_RETRY_AFTER = 5
+BODY_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`|at `\$\.([A-Za-z0-9_]+)")
 
 
 def error_body(message: str, **extra: Any) -> bytes:
@@ -78,14 +80,22 @@ def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException)
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             field = str(item.get("key") or item.get("source") or "body")
-            details.append({"field": field, "message": str(item.get("message", "invalid"))})
+            message = str(item.get("message", "invalid"))
+            # msgspec reports some body errors on the body as a whole; name the field.
+            named = BODY_FIELD.search(message)
+            if named:
+                field = named.group(1) or named.group(2)
+            details.append({"field": field, "message": message})
     message = "Validation failed" if details else (exc.detail or "Bad request")
     if "decode" in message.lower() or "malformed" in message.lower():
         message = "Malformed JSON body"
     return _json(400, error_body(message, details=details) if details else error_body(message))
 
 
-def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR and exc.status_code != 503:
+        # Litestar turns some unhandled errors into a 500 HTTPException: same body as ours.
+        return handle_unexpected(request, exc)
     headers = dict(exc.headers or {})
     message = exc.detail or "Error"
     if exc.status_code == 400:

@@ -1,0 +1,244 @@
+"""resources: the list/get reader (pool), the repository and Idempotency-Key store (UoW)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import TupleRow
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from application.resources import IdempotentReplay
+from domain.keys import UserId
+from domain.resources import Order, Resource, ResourceFields, ResourceQuery, Sort
+
+log = logging.getLogger(__name__)
+
+COLUMNS = "id, name, description, category, metadata, created_by, created_at, updated_at"
+INSERT = f"""
+INSERT INTO resources (name, description, category, metadata, created_by)
+VALUES (%s, %s, %s, %s, %s)
+RETURNING {COLUMNS}
+"""
+SELECT_BY_ID = f"SELECT {COLUMNS} FROM resources WHERE id = %s"
+SELECT_FOR_UPDATE = f"SELECT {COLUMNS} FROM resources WHERE id = %s FOR UPDATE"
+# Strictly later than before even within one clock tick, so the ETag always changes.
+UPDATE = f"""
+UPDATE resources
+   SET name = %s, description = %s, category = %s, metadata = %s,
+       updated_at = greatest(clock_timestamp(), updated_at + interval '1 microsecond')
+ WHERE id = %s
+RETURNING {COLUMNS}
+"""
+DELETE = "DELETE FROM resources WHERE id = %s"
+
+# The closed set of ORDER BY keys, each with the type a cursor's value is cast to.
+# Expressions match the migration's indexes exactly.
+SORT_KEYS: dict[Sort, tuple[str, str]] = {
+    Sort.NAME: ("name", "text"),
+    Sort.CREATED_AT: ("created_at", "timestamptz"),
+    Sort.CATEGORY: ("coalesce(category, '')", "text"),
+}
+DIRECTIONS: dict[Order, tuple[str, str]] = {Order.ASC: ("ASC", ">"), Order.DESC: ("DESC", "<")}
+FILTER_CATEGORY = "category = %(category)s"
+FILTER_SEARCH = r"(name ILIKE %(pattern)s ESCAPE '\' OR description ILIKE %(pattern)s ESCAPE '\')"
+AFTER_CURSOR = "({key}, id) {op} (%(after_value)s::{cast}, %(after_id)s)"
+# Count and page in one statement: one round trip, and the count row is there even
+# when the page is empty.
+LIST = f"""
+SELECT t.total, r.* FROM (SELECT count(*) AS total FROM resources WHERE {{where}}) AS t
+LEFT JOIN LATERAL (
+    SELECT {COLUMNS} FROM resources WHERE {{where}}{{after}}
+    ORDER BY {{key}} {{direction}}, id {{direction}}
+    LIMIT %(limit)s OFFSET %(offset)s
+) AS r ON true
+"""
+# OFFSET is a bigint; a page number past any real table must not overflow it.
+MAX_OFFSET = 2**62
+
+
+@functools.cache
+def list_sql(sort: Sort, order: Order, by_category: bool, searching: bool, after: bool) -> str:
+    """The list statement for one shape of query, built only from the constants above."""
+    key, cast = SORT_KEYS[sort]
+    direction, op = DIRECTIONS[order]
+    filters = [f for f, on in ((FILTER_CATEGORY, by_category), (FILTER_SEARCH, searching)) if on]
+    where = " AND ".join(filters) or "true"
+    after_sql = " AND " + AFTER_CURSOR.format(key=key, op=op, cast=cast) if after else ""
+    return LIST.format(where=where, after=after_sql, key=key, direction=direction)
+
+
+def like_pattern(search: str) -> str:
+    """A substring pattern in which the user's %, _ and \\ are literal."""
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def resource_from_row(row: Sequence[Any]) -> Resource:
+    return Resource(
+        id=row[0],
+        name=row[1],
+        description=row[2],
+        category=row[3],
+        metadata=row[4],
+        created_by=row[5],
+        created_at=row[6],
+        updated_at=row[7],
+    )
+
+
+def _values(fields: ResourceFields) -> tuple[Any, ...]:
+    metadata = None if fields.metadata is None else Jsonb(fields.metadata)
+    return fields.name, fields.description, fields.category, metadata
+
+
+class PostgresResourceReader:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def get(self, resource_id: int) -> Resource | None:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(SELECT_BY_ID, (resource_id,))
+            row = await cur.fetchone()
+        return resource_from_row(row) if row else None
+
+    async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], int]:
+        after = query.after
+        sql = list_sql(
+            query.sort, query.order, query.category is not None, bool(query.search), bool(after)
+        )
+        params = {
+            "category": query.category,
+            "pattern": like_pattern(query.search) if query.search else None,
+            "after_value": after.value if after else None,
+            "after_id": after.last_id if after else None,
+            "limit": fetch,
+            "offset": 0 if after else min(query.page.offset, MAX_OFFSET),
+        }
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(sql, params)
+            rows = await cur.fetchall()
+        total = rows[0][0] if rows else 0
+        return [resource_from_row(r[1:]) for r in rows if r[1] is not None], total
+
+
+class PostgresResourceRepository:
+    def __init__(self, conn: AsyncConnection[TupleRow]) -> None:
+        self._conn = conn
+
+    async def _one(self, sql: str, params: tuple[Any, ...]) -> Resource | None:
+        cur = await self._conn.execute(sql, params)
+        row = await cur.fetchone()
+        return resource_from_row(row) if row else None
+
+    async def add(self, fields: ResourceFields, created_by: UserId) -> Resource:
+        resource = await self._one(INSERT, (*_values(fields), created_by))
+        assert resource is not None
+        return resource
+
+    async def get_for_update(self, resource_id: int) -> Resource | None:
+        return await self._one(SELECT_FOR_UPDATE, (resource_id,))
+
+    async def update(self, resource_id: int, fields: ResourceFields) -> Resource:
+        resource = await self._one(UPDATE, (*_values(fields), resource_id))
+        assert resource is not None, "update() follows get_for_update() in the same UoW"
+        return resource
+
+    async def delete(self, resource_id: int) -> None:
+        await self._conn.execute(DELETE, (resource_id,))
+
+
+# A concurrent claim of the same key waits on the first one's uncommitted row, then
+# finds it live and claims nothing: two requests never both create.
+CLAIM_KEY = """
+INSERT INTO idempotency_keys (user_id, key, request_hash, expires_at)
+VALUES (%(user_id)s, %(key)s, %(hash)s, now() + %(ttl)s)
+ON CONFLICT (user_id, key) DO UPDATE
+   SET request_hash = EXCLUDED.request_hash, status = NULL, response = NULL,
+       created_at = now(), expires_at = EXCLUDED.expires_at
+ WHERE idempotency_keys.expires_at <= now()
+RETURNING 1
+"""
+SELECT_KEY = "SELECT request_hash, response FROM idempotency_keys WHERE user_id = %s AND key = %s"
+COMPLETE_KEY = """
+UPDATE idempotency_keys SET status = %s, response = %s WHERE user_id = %s AND key = %s
+"""
+
+
+def _snapshot(resource: Resource) -> dict[str, Any]:
+    return {
+        "id": resource.id,
+        "name": resource.name,
+        "description": resource.description,
+        "category": resource.category,
+        "metadata": resource.metadata,
+        "created_by": resource.created_by,
+        "created_at": resource.created_at.isoformat(),
+        "updated_at": resource.updated_at.isoformat(),
+    }
+
+
+def _from_snapshot(data: dict[str, Any]) -> Resource:
+    return Resource(
+        **{
+            **data,
+            "created_at": datetime.fromisoformat(data["created_at"]),
+            "updated_at": datetime.fromisoformat(data["updated_at"]),
+        }
+    )
+
+
+class PostgresIdempotencyStore:
+    def __init__(self, conn: AsyncConnection[TupleRow]) -> None:
+        self._conn = conn
+
+    async def claim(self, user_id: UserId, key: str, fingerprint: str, ttl: timedelta) -> bool:
+        params = {"user_id": user_id, "key": key, "hash": fingerprint, "ttl": ttl}
+        cur = await self._conn.execute(CLAIM_KEY, params)
+        return await cur.fetchone() is not None
+
+    async def existing(self, user_id: UserId, key: str) -> IdempotentReplay:
+        cur = await self._conn.execute(SELECT_KEY, (user_id, key))
+        row = await cur.fetchone()
+        assert row is not None, "existing() follows a failed claim(): the row is there"
+        return IdempotentReplay(row[0], _from_snapshot(row[1]) if row[1] else None)
+
+    async def complete(self, user_id: UserId, key: str, status: int, resource: Resource) -> None:
+        await self._conn.execute(COMPLETE_KEY, (status, Jsonb(_snapshot(resource)), user_id, key))
+
+
+SELECT_CURSOR_SECRET = "SELECT value FROM keygate_secrets WHERE name = 'cursor'"  # noqa: S105
+
+
+class PostgresSecrets:
+    """The cursor signing key: configuration wins, else the one the migrations stored.
+    Loaded once per process (at start when the database answers, else on first use)."""
+
+    def __init__(self, pool: AsyncConnectionPool, override: str | None) -> None:
+        self._pool = pool
+        self._value = override
+
+    async def cursor_secret(self) -> str:
+        if self._value is None:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(SELECT_CURSOR_SECRET)
+                row = await cur.fetchone()
+            if row is None:
+                raise RuntimeError("keygate_secrets has no 'cursor' row; run the migrations")
+            self._value = row[0]
+        return self._value
+
+    async def start(self) -> None:
+        try:
+            await self.cursor_secret()
+        except (psycopg.Error, OSError) as exc:
+            log.warning("cursor secret not loaded at start (%s); will retry", type(exc).__name__)
+
+    async def stop(self) -> None:
+        return None

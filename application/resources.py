@@ -1,0 +1,248 @@
+"""Resource use cases: list, get, create (idempotently), replace, patch, delete.
+
+Every change runs inside one UnitOfWork, so whatever else must commit with it (an
+outbox event for webhooks) is one more call on the same `uow` in the same block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Protocol
+
+from application.uow import UnitOfWorkFactory
+from domain.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, Unprocessable
+from domain.keys import Caller, UserId
+from domain.pagination import PageInfo, page_info, page_request
+from domain.resources import (
+    CursorCodec,
+    Resource,
+    ResourceFields,
+    ResourcePatch,
+    ResourceQuery,
+    authorize_change,
+    if_match_allows,
+    resource_query,
+    storable_text,
+    valid_id,
+)
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+class ResourceReader(Protocol):
+    """Reads outside any transaction: one statement each."""
+
+    async def get(self, resource_id: int) -> Resource | None: ...
+
+    async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], int]:
+        """Up to `fetch` rows of the query's page and the exact number of matching rows."""
+        ...
+
+
+class ResourceRepository(Protocol):
+    """Changes, bound to a unit of work's transaction."""
+
+    async def add(self, fields: ResourceFields, created_by: UserId) -> Resource: ...
+
+    async def get_for_update(self, resource_id: int) -> Resource | None:
+        """The row, locked until the unit of work ends."""
+        ...
+
+    async def update(self, resource_id: int, fields: ResourceFields) -> Resource:
+        """Replace the editable fields; updated_at moves strictly forward."""
+        ...
+
+    async def delete(self, resource_id: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentReplay:
+    fingerprint: str
+    resource: Resource | None
+
+
+class IdempotencyStore(Protocol):
+    """Idempotency-Key records, bound to the same transaction as the create they guard."""
+
+    async def claim(self, user_id: UserId, key: str, fingerprint: str, ttl: timedelta) -> bool:
+        """True when this call now owns the key (new, or the old record expired). False
+        when a live record exists; a concurrent claimer waits for the first to finish."""
+        ...
+
+    async def existing(self, user_id: UserId, key: str) -> IdempotentReplay:
+        """The live record a failed claim ran into."""
+        ...
+
+    async def complete(self, user_id: UserId, key: str, status: int, resource: Resource) -> None:
+        """Store the response to replay."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ResourcePage:
+    items: Sequence[Resource]
+    info: PageInfo
+
+
+class SecretStore(Protocol):
+    async def cursor_secret(self) -> str:
+        """The key that signs list cursors, the same for every instance."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ListParams:
+    """The list query as a client stated it; None means not given."""
+
+    page: int | None = None
+    limit: int | None = None
+    sort: str | None = None
+    order: str | None = None
+    category: str | None = None
+    search: str | None = None
+    cursor: str | None = None
+
+
+class ListResources:
+    def __init__(self, reader: ResourceReader, secrets: SecretStore) -> None:
+        self._reader = reader
+        self._secrets = secrets
+        self._codec: CursorCodec | None = None
+
+    async def codec(self) -> CursorCodec:
+        if self._codec is None:
+            self._codec = CursorCodec(await self._secrets.cursor_secret())
+        return self._codec
+
+    async def __call__(self, params: ListParams) -> ResourcePage:
+        codec = await self.codec()
+        query = resource_query(
+            page_request(params.page, params.limit),
+            page_given=params.page is not None,
+            sort=params.sort,
+            order=params.order,
+            category=params.category,
+            search=params.search,
+            # A cursor sent with a page is refused before it is even decoded.
+            cursor=None
+            if params.cursor is None or params.page is not None
+            else codec.decode(params.cursor),
+            cursor_given=params.cursor is not None,
+        )
+        limit = query.page.limit
+        # One row more than the page tells a cursor walk whether another page follows.
+        rows, total = await self._reader.list(query, limit + 1)
+        items = rows[:limit]
+        info = page_info(query.page, total)
+        if query.after is not None:
+            info = replace(info, page=None, has_next=len(rows) > limit)
+        if info.has_next and items:
+            info = replace(info, next_cursor=codec.after(query, items[-1]))
+        return ResourcePage(items, info)
+
+
+class GetResource:
+    def __init__(self, reader: ResourceReader) -> None:
+        self._reader = reader
+
+    async def __call__(self, resource_id: int) -> Resource:
+        resource = await self._reader.get(resource_id) if valid_id(resource_id) else None
+        if resource is None:
+            raise NotFound("Resource not found")
+        return resource
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    resource: Resource
+    replayed: bool = False
+
+
+CREATED = 201
+
+
+class CreateResource:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(
+        self, caller: Caller, fields: ResourceFields, idempotency_key: str | None = None
+    ) -> Created:
+        user_id: UserId = getattr(caller, "user_id", "operator")
+        if idempotency_key is not None and not storable_text(idempotency_key):
+            raise InvalidInput(
+                "Invalid Idempotency-Key header",
+                [FieldError("Idempotency-Key", "must be 1-255 printable characters")],
+            )
+        async with self._uow() as uow:
+            if idempotency_key is not None:
+                fingerprint = fields.fingerprint()
+                claimed = await uow.idempotency.claim(
+                    user_id, idempotency_key, fingerprint, IDEMPOTENCY_TTL
+                )
+                if not claimed:
+                    first = await uow.idempotency.existing(user_id, idempotency_key)
+                    if first.fingerprint != fingerprint or first.resource is None:
+                        raise Unprocessable(
+                            "Idempotency-Key was already used with a different request body"
+                        )
+                    return Created(first.resource, replayed=True)
+            resource = await uow.resources.add(fields, user_id)
+            if idempotency_key is not None:
+                await uow.idempotency.complete(user_id, idempotency_key, CREATED, resource)
+        return Created(resource)
+
+
+async def _changeable(
+    repo: ResourceRepository, caller: Caller, resource_id: int, if_match: str | None
+) -> Resource:
+    """The locked row, once the caller may change it and If-Match holds."""
+    resource = await repo.get_for_update(resource_id) if valid_id(resource_id) else None
+    if resource is None:
+        raise NotFound("Resource not found")
+    authorize_change(caller, resource)
+    if not if_match_allows(if_match, resource.etag):
+        raise PreconditionFailed("If-Match does not match the resource's current ETag")
+    return resource
+
+
+class _ChangeResource:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def _change(
+        self,
+        caller: Caller,
+        resource_id: int,
+        if_match: str | None,
+        new_fields: Callable[[ResourceFields], ResourceFields],
+    ) -> Resource:
+        async with self._uow() as uow:
+            current = await _changeable(uow.resources, caller, resource_id, if_match)
+            return await uow.resources.update(resource_id, new_fields(current.fields))
+
+
+class ReplaceResource(_ChangeResource):
+    async def __call__(
+        self, caller: Caller, resource_id: int, fields: ResourceFields, if_match: str | None
+    ) -> Resource:
+        return await self._change(caller, resource_id, if_match, lambda _: fields)
+
+
+class PatchResource(_ChangeResource):
+    async def __call__(
+        self, caller: Caller, resource_id: int, patch: ResourcePatch, if_match: str | None
+    ) -> Resource:
+        return await self._change(caller, resource_id, if_match, patch.applied_to)
+
+
+class DeleteResource:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, caller: Caller, resource_id: int, if_match: str | None) -> None:
+        async with self._uow() as uow:
+            await _changeable(uow.resources, caller, resource_id, if_match)
+            await uow.resources.delete(resource_id)

@@ -1,0 +1,367 @@
+"""Resources: the entity, validated inputs, list queries, ownership, ETags and cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import hashlib
+import hmac
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from domain.errors import FieldError, InvalidInput, PermissionDenied
+from domain.keys import Caller, UserId, is_admin
+from domain.pagination import PageRequest
+
+NAME_MAX = 200
+DESCRIPTION_MAX = 10_000
+CATEGORY_MAX = 100
+SEARCH_MAX = 200
+# Resource ids are PostgreSQL `integer`s: anything outside cannot exist.
+MAX_ID = 2**31 - 1
+
+Metadata = dict[str, Any]
+
+
+class Sort(enum.StrEnum):
+    NAME = "name"
+    CREATED_AT = "created_at"
+    CATEGORY = "category"
+
+
+class Order(enum.StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    id: int
+    name: str
+    description: str | None
+    category: str | None
+    metadata: Metadata | None
+    created_by: UserId
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def fields(self) -> ResourceFields:
+        return ResourceFields(self.name, self.description, self.category, self.metadata)
+
+    @property
+    def etag(self) -> str:
+        """Strong: every change bumps updated_at (strictly, see the adapter)."""
+        stamp = f"{self.id}:{self.updated_at.isoformat()}".encode()
+        return '"' + hashlib.sha256(stamp).hexdigest()[:32] + '"'
+
+    def sort_value(self, sort: Sort) -> str:
+        """The row's key under `sort`, as the list query orders it (NULL category as '')."""
+        if sort is Sort.NAME:
+            return self.name
+        if sort is Sort.CATEGORY:
+            return self.category or ""
+        return self.created_at.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceFields:
+    """The editable fields, validated."""
+
+    name: str
+    description: str | None = None
+    category: str | None = None
+    metadata: Metadata | None = None
+
+    def fingerprint(self) -> str:
+        """Equal for equal requests, whatever the key order of the JSON they came in."""
+        canonical = json.dumps(
+            [self.name, self.description, self.category, self.metadata],
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _too_long(field_name: str, value: str | None, limit: int) -> FieldError | None:
+    if value is not None and len(value) > limit:
+        return FieldError(field_name, f"must be at most {limit} characters")
+    return None
+
+
+def storable_text(value: str) -> bool:
+    """PostgreSQL text holds neither NUL nor lone surrogates (not UTF-8 encodable)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def storable_json(value: object) -> bool:
+    """What jsonb accepts: storable text everywhere and finite numbers."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(storable_text(k) and storable_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(storable_json(v) for v in value)
+    return True
+
+
+def resource_fields(
+    name: str,
+    description: str | None = None,
+    category: str | None = None,
+    metadata: object = None,
+) -> ResourceFields:
+    """Validate every field and report all problems at once."""
+    errors: list[FieldError] = []
+    if not 1 <= len(name) <= NAME_MAX:
+        errors.append(FieldError("name", f"must be 1-{NAME_MAX} characters"))
+    for problem in (
+        _too_long("description", description, DESCRIPTION_MAX),
+        _too_long("category", category, CATEGORY_MAX),
+    ):
+        if problem:
+            errors.append(problem)
+    for name_, text in (("name", name), ("description", description), ("category", category)):
+        if text is not None and not storable_text(text):
+            errors.append(FieldError(name_, "must not contain NUL or unpaired surrogates"))
+    if metadata is not None and not isinstance(metadata, dict):
+        errors.append(FieldError("metadata", "must be a JSON object or null"))
+    elif not storable_json(metadata):
+        errors.append(
+            FieldError(
+                "metadata", "must not contain NUL, unpaired surrogates or non-finite numbers"
+            )
+        )
+    if errors:
+        raise InvalidInput("Validation failed", errors)
+    return ResourceFields(name, description, category, metadata)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourcePatch:
+    """The fields a PATCH gave; an absent field keeps its value, a given null clears it."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def applied_to(self, current: ResourceFields) -> ResourceFields:
+        unknown = set(self.values) - {"name", "description", "category", "metadata"}
+        if unknown:
+            raise InvalidInput(
+                "Validation failed",
+                [FieldError(name, "unknown field") for name in sorted(unknown)],
+            )
+        if "name" in self.values and self.values["name"] is None:
+            raise InvalidInput("Validation failed", [FieldError("name", "must not be null")])
+        merged = replace(current, **self.values)
+        return resource_fields(merged.name, merged.description, merged.category, merged.metadata)
+
+
+def authorize_change(caller: Caller, resource: Resource) -> None:
+    """Only the creator, an admin or the operator may change or delete a resource."""
+    if is_admin(caller):
+        return
+    if getattr(caller, "user_id", None) != resource.created_by:
+        raise PermissionDenied("Only the creator of this resource or an admin may change it")
+
+
+def if_match_allows(if_match: str | None, etag: str) -> bool:
+    """RFC 9110 If-Match with strong comparison: weak tags never match."""
+    if if_match is None:
+        return True
+    candidates = [tag.strip() for tag in if_match.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+def valid_id(resource_id: int) -> bool:
+    return 1 <= resource_id <= MAX_ID
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where the previous page ended, and the query it belongs to."""
+
+    sort: Sort
+    order: Order
+    value: str
+    last_id: int
+    category: str | None
+    search: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceQuery:
+    page: PageRequest
+    sort: Sort = Sort.CREATED_AT
+    order: Order = Order.DESC
+    category: str | None = None
+    search: str | None = None
+    # With a cursor, page.page is ignored: rows start after the cursor's row.
+    after: Cursor | None = None
+
+
+def _choice(enum_type: type[Sort] | type[Order], name: str, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return enum_type(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_type)
+        raise InvalidInput(
+            f"Invalid query parameter '{name}'",
+            [FieldError(name, f"must be one of: {allowed}")],
+        ) from None
+
+
+def _page_with_cursor() -> InvalidInput:
+    return InvalidInput(
+        "Query parameters 'cursor' and 'page' cannot be combined",
+        [FieldError("page", "omit page when a cursor is given: the cursor replaces it")],
+    )
+
+
+def _cursor_error(message: str) -> InvalidInput:
+    return InvalidInput("Invalid query parameter 'cursor'", [FieldError("cursor", message)])
+
+
+def resource_query(
+    page_request: PageRequest,
+    *,
+    page_given: bool,
+    sort: str | None,
+    order: str | None,
+    category: str | None,
+    search: str | None,
+    cursor: Cursor | None,
+    cursor_given: bool = False,
+) -> ResourceQuery:
+    """The list query. With a cursor, unstated sort/order/filters default to the
+    cursor's and stated ones must agree; `cursor_given` says one was sent undecoded."""
+    sort_value: Sort | None = _choice(Sort, "sort", sort)
+    order_value: Order | None = _choice(Order, "order", order)
+    for param, text in (("category", category), ("search", search)):
+        if text is not None and not storable_text(text):
+            raise InvalidInput(
+                f"Invalid query parameter '{param}'",
+                [FieldError(param, "must not contain NUL or unpaired surrogates")],
+            )
+    if search is not None and len(search) > SEARCH_MAX:
+        raise InvalidInput(
+            "Invalid query parameter 'search'",
+            [FieldError("search", f"must be at most {SEARCH_MAX} characters")],
+        )
+    if category is not None and len(category) > CATEGORY_MAX:
+        raise InvalidInput(
+            "Invalid query parameter 'category'",
+            [FieldError("category", f"must be at most {CATEGORY_MAX} characters")],
+        )
+    if cursor is None:
+        if page_given and cursor_given:
+            raise _page_with_cursor()
+        return ResourceQuery(
+            page=page_request,
+            sort=sort_value or Sort.CREATED_AT,
+            order=order_value or Order.DESC,
+            category=category,
+            search=search or None,
+        )
+    if page_given:
+        raise _page_with_cursor()
+    stated = (sort_value, order_value, category, search or None)
+    issued = (cursor.sort, cursor.order, cursor.category, cursor.search)
+    if any(
+        mine is not None and mine != theirs for mine, theirs in zip(stated, issued, strict=True)
+    ):
+        raise _cursor_error("was issued for a different sort, order, category or search")
+    return ResourceQuery(
+        page=PageRequest(1, page_request.limit),
+        sort=cursor.sort,
+        order=cursor.order,
+        category=cursor.category,
+        search=cursor.search,
+        after=cursor,
+    )
+
+
+class CursorCodec:
+    """Cursors are opaque to clients: JSON, base64url, signed with HMAC-SHA256."""
+
+    def __init__(self, secret: str) -> None:
+        if not secret:
+            raise ValueError("the cursor secret must not be empty")
+        self._key = secret.encode()
+
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()
+
+    def encode(self, cursor: Cursor) -> str:
+        payload = json.dumps(
+            [
+                cursor.sort.value,
+                cursor.order.value,
+                cursor.value,
+                cursor.last_id,
+                cursor.category,
+                cursor.search,
+            ],
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+
+    def decode(self, token: str) -> Cursor:
+        try:
+            body, _, signature = token.partition(".")
+            payload = _unb64(body)
+            valid = hmac.compare_digest(_unb64(signature), self._sign(payload))
+        except (ValueError, binascii.Error):
+            raise _cursor_error("is malformed; use pagination.nextCursor as given") from None
+        if not valid:
+            raise _cursor_error("was not issued by this server")
+        try:
+            sort, order, value, last_id, category, search = json.loads(payload)
+            cursor = Cursor(Sort(sort), Order(order), value, last_id, category, search)
+        except (ValueError, TypeError):
+            raise _cursor_error("is malformed; use pagination.nextCursor as given") from None
+        if not (
+            isinstance(cursor.value, str)
+            and type(cursor.last_id) is int
+            and all(v is None or isinstance(v, str) for v in (cursor.category, cursor.search))
+        ):
+            raise _cursor_error("is malformed; use pagination.nextCursor as given")
+        return cursor
+
+    def after(self, query: ResourceQuery, last: Resource) -> str:
+        return self.encode(
+            Cursor(
+                query.sort,
+                query.order,
+                last.sort_value(query.sort),
+                last.id,
+                query.category,
+                query.search,
+            )
+        )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    if not text or not text.isascii():
+        raise ValueError("empty or non-ASCII")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

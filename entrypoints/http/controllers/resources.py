@@ -1,0 +1,329 @@
+"""/resources: list, create, get, replace, patch, delete. Each handler reads its input,
+calls one use case and presents the result."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+
+from application.resources import (
+    CreateResource,
+    DeleteResource,
+    GetResource,
+    ListParams,
+    ListResources,
+    PatchResource,
+    ReplaceResource,
+)
+from domain.errors import Unauthenticated
+from domain.keys import ApiKey, Permission
+from domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from domain.resources import (
+    CATEGORY_MAX,
+    DESCRIPTION_MAX,
+    MAX_ID,
+    NAME_MAX,
+    SEARCH_MAX,
+    Order,
+    Resource,
+    ResourceFields,
+    ResourcePatch,
+    Sort,
+    resource_fields,
+)
+from entrypoints.http.context import context_of
+from entrypoints.http.presenter import Pagination, present
+from entrypoints.views.keys import iso
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
+Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX)]
+Category = Annotated[str, msgspec.Meta(max_length=CATEGORY_MAX)]
+Metadata = dict[str, Any]
+
+
+class ResourceInput(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """POST and PUT: the editable fields; server-managed fields are refused."""
+
+    name: Name
+    description: Description | None = None
+    category: Category | None = None
+    metadata: Metadata | None = None
+
+    def fields(self) -> ResourceFields:
+        return resource_fields(self.name, self.description, self.category, self.metadata)
+
+
+class ResourcePatchInput(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """PATCH: only the fields given change; an explicit null clears one."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    description: Description | msgspec.UnsetType | None = msgspec.UNSET
+    category: Category | msgspec.UnsetType | None = msgspec.UNSET
+    metadata: Metadata | msgspec.UnsetType | None = msgspec.UNSET
+
+    def patch(self) -> ResourcePatch:
+        given = {f: getattr(self, f) for f in self.__struct_fields__}
+        return ResourcePatch({f: v for f, v in given.items() if v is not msgspec.UNSET})
+
+
+class ResourceView(msgspec.Struct, rename="camel"):
+    id: int
+    name: str
+    description: str | None
+    category: str | None
+    metadata: Metadata | None
+    created_by: str
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, r: Resource) -> ResourceView:
+        return cls(
+            id=r.id,
+            name=r.name,
+            description=r.description,
+            category=r.category,
+            metadata=r.metadata,
+            created_by=r.created_by,
+            created_at=iso(r.created_at) or "",
+            updated_at=iso(r.updated_at) or "",
+        )
+
+
+class ResourceList(msgspec.Struct):
+    data: list[ResourceView]
+    pagination: Pagination
+
+
+class FieldErrorView(msgspec.Struct):
+    field: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct, omit_defaults=True):
+    error: str
+    details: list[FieldErrorView] | msgspec.UnsetType = msgspec.UNSET
+    hint: str | msgspec.UnsetType = msgspec.UNSET
+
+
+ERROR_MEANINGS = {
+    400: "Invalid input: malformed JSON, a bad parameter or field (see details)",
+    401: "Missing, empty, unknown, revoked or expired API key",
+    403: "The key lacks the permission, or the caller is neither creator nor admin",
+    404: "No such resource",
+    412: "If-Match does not match the current ETag",
+    413: "Request body over 1 MiB",
+    422: "Idempotency-Key reused with a different body",
+    429: "Rate limit exceeded (see Retry-After)",
+    503: "A backing service is unavailable (see Retry-After)",
+}
+
+
+def errors(*codes: int) -> dict[int, ResponseSpec]:
+    common = (400, 401, 429, 503)
+    return {
+        code: ResponseSpec(
+            data_container=ErrorBody, description=ERROR_MEANINGS[code], generate_examples=False
+        )
+        for code in sorted({*common, *codes})
+    }
+
+
+ResourceId = Annotated[
+    int, PathParameter(description=f"Resource id, 1..{MAX_ID}; anything else is a 404")
+]
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(name="If-Match", description="An ETag from a previous response; 412 if stale"),
+]
+ETAG_HEADER = ResponseHeader(
+    name="ETag", description="Strong entity tag of the resource", documentation_only=True
+)
+LOCATION_HEADER = ResponseHeader(
+    name="Location", description="URL of the new resource", documentation_only=True
+)
+
+
+# What PUT and PATCH answer besides the changed resource.
+CHANGE_DOCS: dict[str, Any] = {
+    "responses": errors(403, 404, 412, 413),
+    "response_headers": [ETAG_HEADER],
+}
+
+
+def _caller(request: Request[Any, Any, Any], permission: Permission) -> ApiKey:
+    key = context_of(request.scope).api_key
+    if key is None:
+        raise Unauthenticated("Missing Authorization header")
+    key.require(permission)
+    return key
+
+
+def _one(request: Request[Any, Any, Any], resource: Resource, status: int = 200) -> Response[Any]:
+    headers = {"ETag": resource.etag}
+    if status == 201:
+        headers["Location"] = f"{request.url.path.rstrip('/')}/{resource.id}"
+    return present(request, ResourceView.of(resource), status=status, headers=headers)
+
+
+class ResourceController(Controller):
+    path = "/resources"
+    tags = ["resources"]  # noqa: RUF012
+
+    @get(
+        "/",
+        summary="List resources",
+        description="Paginated by `page` or by the keyset `cursor` from "
+        "`pagination.nextCursor` (not both). Order is total: ties are broken by id.",
+        responses=errors(403),
+    )
+    async def list_resources(
+        self,
+        request: Request[Any, Any, Any],
+        list_resources: NamedDependency[ListResources],
+        page: Annotated[
+            int | None, QueryParameter(ge=1, description="Page number, from 1 (default 1)")
+        ] = None,
+        limit: Annotated[
+            int | None,
+            QueryParameter(
+                ge=1,
+                description=f"Page size (default {DEFAULT_LIMIT}); above {MAX_LIMIT} is capped",
+            ),
+        ] = None,
+        category: Annotated[
+            str | None, QueryParameter(max_length=CATEGORY_MAX, description="Exact category")
+        ] = None,
+        search: Annotated[
+            str | None,
+            QueryParameter(
+                max_length=SEARCH_MAX,
+                description="Case-insensitive substring of name or description",
+            ),
+        ] = None,
+        # Typed as str so the domain's error names the allowed values; the enum is
+        # still in the document.
+        sort: Annotated[
+            str | None,
+            QueryParameter(
+                description="Sort key (default created_at)",
+                schema_extra={"enum": [s.value for s in Sort]},
+            ),
+        ] = None,
+        order: Annotated[
+            str | None,
+            QueryParameter(
+                description="Direction (default desc)",
+                schema_extra={"enum": [o.value for o in Order]},
+            ),
+        ] = None,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
+        ] = None,
+    ) -> Response[ResourceList]:
+        _caller(request, Permission.READ)
+        result = await list_resources(
+            ListParams(page, limit, sort, order, category, search, cursor)
+        )
+        views = [ResourceView.of(r) for r in result.items]
+        return present(request, views, pagination=result.info)
+
+    @post(
+        "/",
+        summary="Create a resource",
+        description="Supports `Idempotency-Key`: a retry with the same key and body "
+        "replays the first response; the same key with another body is a 422.",
+        responses=errors(403, 413, 422),
+        response_headers=[LOCATION_HEADER, ETAG_HEADER],
+        status_code=201,
+    )
+    async def create_resource(
+        self,
+        request: Request[Any, Any, Any],
+        create_resource: NamedDependency[CreateResource],
+        data: JSONBody[ResourceInput],
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                min_length=1,
+                max_length=255,
+                description="Makes retries safe for 24 h (per user)",
+            ),
+        ] = None,
+    ) -> Response[ResourceView]:
+        caller = _caller(request, Permission.WRITE)
+        created = await create_resource(caller, data.fields(), idempotency_key)
+        return _one(request, created.resource, status=201)
+
+    @get(
+        "/{resource_id:int}",
+        summary="Get a resource",
+        responses=errors(403, 404),
+        response_headers=[ETAG_HEADER],
+    )
+    async def get_resource(
+        self,
+        request: Request[Any, Any, Any],
+        get_resource: NamedDependency[GetResource],
+        resource_id: ResourceId,
+    ) -> Response[ResourceView]:
+        _caller(request, Permission.READ)
+        return _one(request, await get_resource(resource_id))
+
+    @put(
+        "/{resource_id:int}",
+        summary="Replace a resource",
+        description="Full replacement: omitted optional fields become null.",
+        **CHANGE_DOCS,
+    )
+    async def replace_resource(
+        self,
+        request: Request[Any, Any, Any],
+        replace_resource: NamedDependency[ReplaceResource],
+        resource_id: ResourceId,
+        data: JSONBody[ResourceInput],
+        if_match: IfMatch = None,
+    ) -> Response[ResourceView]:
+        caller = _caller(request, Permission.WRITE)
+        return _one(request, await replace_resource(caller, resource_id, data.fields(), if_match))
+
+    @patch(
+        "/{resource_id:int}",
+        summary="Change some fields of a resource",
+        description="Only the fields given change; an explicit null clears a field.",
+        **CHANGE_DOCS,
+    )
+    async def patch_resource(
+        self,
+        request: Request[Any, Any, Any],
+        patch_resource: NamedDependency[PatchResource],
+        resource_id: ResourceId,
+        data: JSONBody[ResourcePatchInput],
+        if_match: IfMatch = None,
+    ) -> Response[ResourceView]:
+        caller = _caller(request, Permission.WRITE)
+        return _one(request, await patch_resource(caller, resource_id, data.patch(), if_match))
+
+    @delete(
+        "/{resource_id:int}",
+        summary="Delete a resource",
+        responses=errors(403, 404, 412),
+        status_code=204,
+    )
+    async def delete_resource(
+        self,
+        request: Request[Any, Any, Any],
+        delete_resource: NamedDependency[DeleteResource],
+        resource_id: ResourceId,
+        if_match: IfMatch = None,
+    ) -> None:
+        caller = _caller(request, Permission.WRITE)
+        await delete_resource(caller, resource_id, if_match)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from domain.pagination import PageRequest
+from domain.resources import ResourceFields, ResourceQuery
+from entrypoints.container import Container
+
+
+async def test_updates_move_updated_at_strictly_forward(open_container: Container) -> None:
+    async with open_container.uow()() as uow:
+        made = await uow.resources.add(ResourceFields("a", metadata={"k": [1]}), "alice")
+        first = await uow.resources.update(made.id, ResourceFields("b"))
+        # Same transaction, same now(): still strictly later.
+        second = await uow.resources.update(made.id, ResourceFields("c"))
+    assert made.updated_at < first.updated_at < second.updated_at
+    assert len({made.etag, first.etag, second.etag}) == 3
+    assert second.created_at == made.created_at
+    assert made.metadata == {"k": [1]}
+
+
+async def test_a_failed_unit_of_work_leaves_nothing(open_container: Container) -> None:
+    with pytest.raises(RuntimeError):
+        async with open_container.uow()() as uow:
+            await uow.resources.add(ResourceFields("gone"), "alice")
+            raise RuntimeError("abort")
+    rows, total = await open_container.resource_reader().list(
+        ResourceQuery(PageRequest()), fetch=10
+    )
+    assert (list(rows), total) == ([], 0)
+
+
+async def test_trigram_indexes_exist_exactly_when_pg_trgm_is_available(
+    open_container: Container,
+) -> None:
+    async with open_container.pool().connection() as conn:
+        available = await (
+            await conn.execute(
+                "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'"
+            )
+        ).fetchone()
+        indexes = await (
+            await conn.execute(
+                "SELECT count(*) FROM pg_indexes WHERE tablename = 'resources'"
+                " AND indexname LIKE '%%trgm%%'"
+            )
+        ).fetchone()
+    assert available is not None and indexes is not None
+    assert indexes[0] == (2 if available[0] else 0)
+
+
+async def test_search_treats_wildcards_and_backslash_literally(open_container: Container) -> None:
+    async with open_container.uow()() as uow:
+        for name in ("a%b", "a_b", "axb", "a\\b", "A\\B"):
+            await uow.resources.add(ResourceFields(name), "alice")
+    reader = open_container.resource_reader()
+    for search, expected in (("%", {"a%b"}), ("_", {"a_b"}), ("\\", {"a\\b", "A\\B"})):
+        rows, total = await reader.list(ResourceQuery(PageRequest(), search=search), fetch=10)
+        assert {r.name for r in rows} == expected
+        assert total == len(expected)
