@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from application.keys import ApiKeyRepository
+    from application.webhooks import EventOutbox, WebhookRepository
 
 
 class UnitOfWork(Protocol):
     keys: ApiKeyRepository
+    webhooks: WebhookRepository
+    events: EventOutbox
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -94,6 +94,15 @@ class Settings:
     last_used_interval: float = 5.0
     cursor_secret: str | None = None
     log_level: str = "INFO"
+    webhook_allow_private: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    webhook_dispatch_in_serve: bool = True
+    webhook_dispatch_interval: float = 1.0
+    webhook_timeout: float = 10.0
+    webhook_connect_timeout: float = 5.0
+    webhook_lease: float = 60.0
+    webhook_retry_base: float = 5.0
+    webhook_retry_cap: float = 4 * 3600.0
+    webhook_retry_window: float = 24 * 3600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -121,6 +130,15 @@ class Settings:
             last_used_interval=_float(env, "LAST_USED_INTERVAL", 5.0, 0.1, 3600),
             cursor_secret=env.get("CURSOR_SECRET") or None,
             log_level=_choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
+            webhook_allow_private=_networks(env, "WEBHOOK_ALLOW_PRIVATE"),
+            webhook_dispatch_in_serve=_bool(env, "WEBHOOK_DISPATCH_IN_SERVE", True),
+            webhook_dispatch_interval=_float(env, "WEBHOOK_DISPATCH_INTERVAL", 1.0, 0.01, 3600),
+            webhook_timeout=_float(env, "WEBHOOK_TIMEOUT", 10.0, 0.1, 120),
+            webhook_connect_timeout=_float(env, "WEBHOOK_CONNECT_TIMEOUT", 5.0, 0.1, 120),
+            webhook_lease=_float(env, "WEBHOOK_LEASE", 60.0, 0.5, 3600),
+            webhook_retry_base=_float(env, "WEBHOOK_RETRY_BASE", 5.0, 0.001, 86400),
+            webhook_retry_cap=_float(env, "WEBHOOK_RETRY_CAP", 4 * 3600.0, 0.001, 86400),
+            webhook_retry_window=_float(env, "WEBHOOK_RETRY_WINDOW", 24 * 3600.0, 0.01, 604800),
         )
         return settings.validate()
 
@@ -128,5 +146,12 @@ class Settings:
         if self.pool_min > self.pool_max:
             raise SettingsError(
                 f"DB_POOL_MIN ({self.pool_min}) must not exceed DB_POOL_MAX ({self.pool_max})"
+            )
+        if self.webhook_lease <= self.webhook_timeout:
+            # A lease shorter than one attempt would let a second dispatcher send the
+            # same delivery while the first is still waiting for an answer.
+            raise SettingsError(
+                f"WEBHOOK_LEASE ({self.webhook_lease:g}) must exceed"
+                f" WEBHOOK_TIMEOUT ({self.webhook_timeout:g})"
             )
         return self

@@ -8,6 +8,7 @@ from types import TracebackType
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.api_keys import PostgresApiKeyRepository
+from adapters.postgres.webhooks import PostgresEventOutbox, PostgresWebhookRepository
 
 
 class PostgresUnitOfWork:
@@ -21,6 +22,8 @@ class PostgresUnitOfWork:
             await stack.enter_async_context(conn.transaction())
             self._stack = stack.pop_all()
         self.keys = PostgresApiKeyRepository(conn)
+        self.webhooks = PostgresWebhookRepository(conn)
+        self.events = PostgresEventOutbox(conn)
         return self
 
     async def __aexit__(

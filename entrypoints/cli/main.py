@@ -13,6 +13,7 @@ from dataclasses import replace
 from adapters.postgres.migrate import apply_migrations
 from domain.errors import DomainError, InvalidInput
 from entrypoints.cli import keys as keys_commands
+from entrypoints.cli import webhooks as webhooks_commands
 from entrypoints.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_migrate)
 
     keys_commands.add_commands(commands)
+    webhooks_commands.add_commands(commands)
     return parser
 
 

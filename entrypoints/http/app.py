@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import VERSION, Container
-from entrypoints.http.controllers import keys
+from entrypoints.http.controllers import keys, webhooks
 from entrypoints.http.controllers.health import health
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.pipeline import Pipeline
@@ -37,12 +37,16 @@ def _dependencies(container: Container) -> dict[str, Provide]:
             "revoke_key",
             "rotate_key",
             "key_usage",
+            "subscribe_webhook",
+            "list_webhooks",
+            "unsubscribe_webhook",
+            "list_webhook_deliveries",
         )
     }
 
 
 def _handlers() -> list[Any]:
-    return [health, *keys.HANDLERS]
+    return [health, *keys.HANDLERS, *webhooks.HANDLERS]
 
 
 def create_app(container: Container) -> Litestar:
