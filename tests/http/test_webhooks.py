@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import ipaddress
 from collections.abc import AsyncIterator
@@ -14,6 +15,8 @@ from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.settings import Settings
 from tests.conftest import bearer, issue
+from tests.support.receiver import running_receiver
+from tests.support.signatures import verify
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 HOOKS = "/api/webhooks"
@@ -103,7 +106,11 @@ async def test_invalid_subscriptions_are_400_with_details(
 
 @pytest.fixture
 async def loopback_client(settings: Settings) -> AsyncIterator[tuple[Client, Container]]:
-    allowed = replace(settings, webhook_allow_private=(ipaddress.ip_network("127.0.0.0/8"),))
+    allowed = replace(
+        settings,
+        webhook_allow_private=(ipaddress.ip_network("127.0.0.0/8"),),
+        webhook_dispatch_interval=0.05,
+    )
     container = build_container(allowed)
     async with AsyncTestClient(app=create_asgi(container), raise_server_exceptions=False) as c:  # type: ignore[arg-type]
         yield c, container
@@ -135,3 +142,29 @@ async def test_deliveries_are_listed_newest_first(
         "id", "webhookId", "eventId", "eventType", "messageId", "status", "attempts",
         "nextAttemptAt", "lastStatusCode", "lastError", "createdAt",
     }  # fmt: skip
+
+
+async def test_the_server_dispatches_with_the_secret_it_handed_out(
+    loopback_client: tuple[Client, Container],
+) -> None:
+    client, container = loopback_client
+    alice = bearer(await issue(container, "alice"))
+    async with running_receiver() as receiver:
+        body = {"url": receiver.url, "eventTypes": ["resource.deleted"]}
+        created = (await client.post(HOOKS, json=body, headers=alice)).json()
+        async with container.uow()() as uow:
+            await uow.events.record("resource.deleted", {"id": 5, "name": "gone"})
+        for _ in range(100):
+            if receiver.receipts:
+                break
+            await asyncio.sleep(0.05)
+    [receipt] = receiver.receipts
+    h = receipt.headers
+    assert verify(
+        created["secret"], h["webhook-id"], h["webhook-timestamp"], receipt.body,
+        h["webhook-signature"],
+    )  # fmt: skip
+    deliveries = await client.get(f"{HOOKS}/{created['id']}/deliveries", headers=alice)
+    [delivery] = deliveries.json()["data"]
+    assert delivery["status"] == "succeeded" and delivery["lastStatusCode"] == 200
+    assert delivery["messageId"] == h["webhook-id"] and delivery["nextAttemptAt"] is None

@@ -26,6 +26,7 @@ class Receiver:
     receipts: list[Receipt] = field(default_factory=list)
     port: int = 0
     hold: asyncio.Event | None = None  # when set up, requests wait for it before answering
+    waiting: int = 0
 
     @property
     def url(self) -> str:
@@ -51,7 +52,11 @@ class Receiver:
                     headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             if self.hold is not None:
+                self.waiting += 1
                 await self.hold.wait()
+                self.waiting -= 1
+                if await _closed_by_peer(reader):
+                    return  # the sender is gone: nobody gets this answer
             seen = sum(
                 1 for r in self.receipts if r.headers.get("webhook-id") == headers.get("webhook-id")
             )
@@ -67,6 +72,14 @@ class Receiver:
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
+
+
+async def _closed_by_peer(reader: asyncio.StreamReader) -> bool:
+    """A sender waiting for its answer sends nothing more; a dead one has sent EOF."""
+    try:
+        return await asyncio.wait_for(reader.read(1), 0.2) == b""
+    except TimeoutError:
+        return False
 
 
 @contextlib.asynccontextmanager
