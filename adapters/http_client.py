@@ -84,7 +84,9 @@ class SafeWebhookSender:
             return result(None, f"refused: {exc}")
         except TimeoutError:
             return result(None, f"timed out after {self._timeout:g}s")
-        except (httpx.HTTPError, OSError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+            # Recorded like any failed attempt, so even a URL that can never work
+            # reaches the retry window and is given up instead of leased forever.
             return result(None, f"{type(exc).__name__}: {exc}".rstrip(": "))
 
     async def _post(

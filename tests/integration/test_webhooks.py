@@ -234,6 +234,8 @@ async def test_literal_metadata_address_and_other_schemes_are_refused() -> None:
                     "ftp://127.0.0.1/"):  # fmt: skip
             result = await sender.send(url, {}, b"{}")
             assert result.error is not None and result.error.startswith("refused:"), url
+        broken = await sender.send("http://exa mple.com:x/", {}, b"{}")
+        assert broken.status_code is None and broken.error
     finally:
         await sender.stop()
 
