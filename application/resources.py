@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from application.uow import UnitOfWorkFactory
 from domain.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, Unprocessable
@@ -190,9 +190,25 @@ class CreateResource:
                         )
                     return Created(first.resource, replayed=True)
             resource = await uow.resources.add(fields, user_id)
+            await uow.events.record("resource.created", event_data(resource))
             if idempotency_key is not None:
                 await uow.idempotency.complete(user_id, idempotency_key, CREATED, resource)
         return Created(resource)
+
+
+def event_data(resource: Resource) -> dict[str, Any]:
+    """A webhook event's `data`: the resource as clients see it (camelCase), recorded in
+    the same transaction as the change, so an event exists exactly when the change does."""
+    return {
+        "id": resource.id,
+        "name": resource.name,
+        "description": resource.description,
+        "category": resource.category,
+        "metadata": resource.metadata,
+        "createdBy": resource.created_by,
+        "createdAt": resource.created_at,
+        "updatedAt": resource.updated_at,
+    }
 
 
 async def _changeable(
@@ -221,7 +237,9 @@ class _ChangeResource:
     ) -> Resource:
         async with self._uow() as uow:
             current = await _changeable(uow.resources, caller, resource_id, if_match)
-            return await uow.resources.update(resource_id, new_fields(current.fields))
+            changed = await uow.resources.update(resource_id, new_fields(current.fields))
+            await uow.events.record("resource.updated", event_data(changed))
+            return changed
 
 
 class ReplaceResource(_ChangeResource):
@@ -244,5 +262,6 @@ class DeleteResource:
 
     async def __call__(self, caller: Caller, resource_id: int, if_match: str | None) -> None:
         async with self._uow() as uow:
-            await _changeable(uow.resources, caller, resource_id, if_match)
+            last = await _changeable(uow.resources, caller, resource_id, if_match)
             await uow.resources.delete(resource_id)
+            await uow.events.record("resource.deleted", event_data(last))

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from application.keys import ApiKeyRepository
     from application.resources import IdempotencyStore, ResourceRepository
+    from application.webhooks import EventOutbox, WebhookRepository
 
 
 class UnitOfWork(Protocol):
     keys: ApiKeyRepository
     resources: ResourceRepository
     idempotency: IdempotencyStore
+    webhooks: WebhookRepository
+    events: EventOutbox
 
     async def __aenter__(self) -> UnitOfWork: ...
 

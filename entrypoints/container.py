@@ -6,6 +6,8 @@ from dependency_injector import containers, providers
 
 from adapters.background import PeriodicTask
 from adapters.clock import SystemClock
+from adapters.dispatcher import WebhookDispatcher
+from adapters.http_client import SafeWebhookSender
 from adapters.postgres.api_keys import PostgresKeyFinder
 from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
@@ -14,6 +16,7 @@ from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_logs import PostgresRequestLogQueries, PostgresRequestLogSink
 from adapters.postgres.resources import PostgresResourceReader, PostgresSecrets
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
+from adapters.postgres.webhooks import PostgresDeliveryQueue
 from application.health import CheckHealth
 from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
 from application.quota import CheckQuota
@@ -26,6 +29,14 @@ from application.resources import (
     PatchResource,
     ReplaceResource,
 )
+from application.webhooks import (
+    DispatchWebhooks,
+    ListDeliveries,
+    ListSubscriptions,
+    Subscribe,
+    Unsubscribe,
+)
+from domain.webhooks import AddressPolicy, RetryPolicy
 from entrypoints.settings import Settings
 
 VERSION = "1.0.0"
@@ -64,6 +75,35 @@ class Container(containers.DeclarativeContainer):
     secrets = providers.Singleton(
         PostgresSecrets, pool=pool, override=settings.provided.cursor_secret
     )
+    webhook_address_policy = providers.Singleton(
+        AddressPolicy, allowed=settings.provided.webhook_allow_private
+    )
+    webhook_sender = providers.Singleton(
+        SafeWebhookSender,
+        policy=webhook_address_policy,
+        timeout=settings.provided.webhook_timeout,
+        connect_timeout=settings.provided.webhook_connect_timeout,
+    )
+    dispatch_webhooks = providers.Singleton(
+        DispatchWebhooks,
+        queue=providers.Singleton(PostgresDeliveryQueue, pool=pool),
+        sender=webhook_sender,
+        clock=clock,
+        retry=providers.Singleton(
+            RetryPolicy,
+            base=settings.provided.webhook_retry_base,
+            cap=settings.provided.webhook_retry_cap,
+            window=settings.provided.webhook_retry_window,
+        ),
+        lease_seconds=settings.provided.webhook_lease,
+    )
+    webhook_dispatcher = providers.Singleton(
+        WebhookDispatcher,
+        dispatch=dispatch_webhooks,
+        sender=webhook_sender,
+        interval=settings.provided.webhook_dispatch_interval,
+        enabled=settings.provided.webhook_dispatch_in_serve,
+    )
     services = providers.List(
         key_finder,
         secrets,
@@ -88,6 +128,7 @@ class Container(containers.DeclarativeContainer):
             at_start=True,
             at_stop=False,
         ),
+        webhook_dispatcher,
     )
 
     database_probe = providers.Singleton(
@@ -110,6 +151,11 @@ class Container(containers.DeclarativeContainer):
     get_key = providers.Singleton(GetKey, uow=uow)
     revoke_key = providers.Singleton(RevokeKey, uow=uow)
     rotate_key = providers.Singleton(RotateKey, uow=uow)
+
+    subscribe_webhook = providers.Singleton(Subscribe, uow=uow, policy=webhook_address_policy)
+    list_webhooks = providers.Singleton(ListSubscriptions, uow=uow)
+    unsubscribe_webhook = providers.Singleton(Unsubscribe, uow=uow)
+    list_webhook_deliveries = providers.Singleton(ListDeliveries, uow=uow)
 
     request_log_queries = providers.Singleton(PostgresRequestLogQueries, pool=pool)
     key_usage = providers.Singleton(

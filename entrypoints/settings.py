@@ -101,6 +101,15 @@ class Settings:
     public_base_url: str | None = None
     session_secret: str | None = None
     signin_per_hour: int = 20
+    webhook_allow_private: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    webhook_dispatch_in_serve: bool = True
+    webhook_dispatch_interval: float = 1.0
+    webhook_timeout: float = 10.0
+    webhook_connect_timeout: float = 5.0
+    webhook_lease: float = 60.0
+    webhook_retry_base: float = 5.0
+    webhook_retry_cap: float = 4 * 3600.0
+    webhook_retry_window: float = 24 * 3600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -134,6 +143,15 @@ class Settings:
             public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
             session_secret=env.get("SESSION_SECRET") or None,
             signin_per_hour=_int(env, "SIGNIN_PER_HOUR", 20, 1, 1_000_000),
+            webhook_allow_private=_networks(env, "WEBHOOK_ALLOW_PRIVATE"),
+            webhook_dispatch_in_serve=_bool(env, "WEBHOOK_DISPATCH_IN_SERVE", True),
+            webhook_dispatch_interval=_float(env, "WEBHOOK_DISPATCH_INTERVAL", 1.0, 0.01, 3600),
+            webhook_timeout=_float(env, "WEBHOOK_TIMEOUT", 10.0, 0.1, 120),
+            webhook_connect_timeout=_float(env, "WEBHOOK_CONNECT_TIMEOUT", 5.0, 0.1, 120),
+            webhook_lease=_float(env, "WEBHOOK_LEASE", 60.0, 0.5, 3600),
+            webhook_retry_base=_float(env, "WEBHOOK_RETRY_BASE", 5.0, 0.001, 86400),
+            webhook_retry_cap=_float(env, "WEBHOOK_RETRY_CAP", 4 * 3600.0, 0.001, 86400),
+            webhook_retry_window=_float(env, "WEBHOOK_RETRY_WINDOW", 24 * 3600.0, 0.01, 604800),
         )
         return settings.validate()
 
@@ -147,4 +165,11 @@ class Settings:
             raise SettingsError("OIDC_ISSUER needs OIDC_CLIENT_ID and PUBLIC_BASE_URL")
         if self.session_secret is not None and len(self.session_secret) < 32:
             raise SettingsError("SESSION_SECRET must be at least 32 characters")
+        if self.webhook_lease <= self.webhook_timeout:
+            # A lease shorter than one attempt would let a second dispatcher send the
+            # same delivery while the first is still waiting for an answer.
+            raise SettingsError(
+                f"WEBHOOK_LEASE ({self.webhook_lease:g}) must exceed"
+                f" WEBHOOK_TIMEOUT ({self.webhook_timeout:g})"
+            )
         return self

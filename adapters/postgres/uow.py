@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.api_keys import PostgresApiKeyRepository
 from adapters.postgres.resources import PostgresIdempotencyStore, PostgresResourceRepository
+from adapters.postgres.webhooks import PostgresEventOutbox, PostgresWebhookRepository
 
 KeysRevoked = Callable[[Sequence[int]], None]
 
@@ -28,6 +29,8 @@ class PostgresUnitOfWork:
         self.keys = PostgresApiKeyRepository(conn)
         self.resources = PostgresResourceRepository(conn)
         self.idempotency = PostgresIdempotencyStore(conn)
+        self.webhooks = PostgresWebhookRepository(conn)
+        self.events = PostgresEventOutbox(conn)
         return self
 
     async def __aexit__(

@@ -14,6 +14,7 @@ from adapters.postgres.migrate import apply_migrations
 from domain.errors import DomainError, InvalidInput
 from entrypoints.cli import keys as keys_commands
 from entrypoints.cli import logs as logs_commands
+from entrypoints.cli import webhooks as webhooks_commands
 from entrypoints.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys_commands.add_commands(commands)
     logs_commands.add_commands(commands)
+    webhooks_commands.add_commands(commands)
     return parser
 
 

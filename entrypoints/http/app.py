@@ -15,7 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints import web
 from entrypoints.container import VERSION, Container
-from entrypoints.http.controllers import keys
+from entrypoints.http.controllers import keys, webhooks
 from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
@@ -48,12 +48,16 @@ def _dependencies(container: Container) -> dict[str, Provide]:
             "replace_resource",
             "patch_resource",
             "delete_resource",
+            "subscribe_webhook",
+            "list_webhooks",
+            "unsubscribe_webhook",
+            "list_webhook_deliveries",
         )
     }
 
 
 def _handlers() -> list[Any]:
-    return [health, *keys.HANDLERS, ResourceController]
+    return [health, *keys.HANDLERS, ResourceController, *webhooks.HANDLERS]
 
 
 def create_app(container: Container) -> Litestar:

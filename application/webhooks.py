@@ -1,0 +1,214 @@
+"""Webhook use cases: subscriptions, the outbox port, and dispatching due deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from application.clock import Clock
+from application.uow import UnitOfWorkFactory
+from domain.errors import NotFound
+from domain.keys import ApiKey, Caller, Permission, UserId, can_see, is_admin
+from domain.pagination import PageInfo, PageRequest, page_info
+from domain.webhooks import (
+    AddressPolicy,
+    AttemptResult,
+    Delivery,
+    EventType,
+    Outcome,
+    RetryPolicy,
+    Subscription,
+    Webhook,
+    decide,
+    generate_secret,
+    message_body,
+    parse_event_types,
+    signed_headers,
+    validate_url,
+)
+
+
+class EventOutbox(Protocol):
+    async def record(self, event_type: str, data: Mapping[str, Any]) -> int:
+        """Store the event and a pending delivery for each active subscription to its
+        type, in the caller's transaction; returns how many deliveries were queued."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewWebhook:
+    user_id: UserId
+    url: str
+    event_types: frozenset[EventType]
+    secret: str
+
+
+class WebhookRepository(Protocol):
+    async def add(self, new: NewWebhook) -> Webhook: ...
+
+    async def get(self, webhook_id: int) -> Webhook | None: ...
+
+    async def list(
+        self, user_id: UserId | None, page: PageRequest
+    ) -> tuple[Sequence[Webhook], int]: ...
+
+    async def delete(self, webhook_id: int) -> None: ...
+
+    async def deliveries(
+        self, webhook_id: int, page: PageRequest
+    ) -> tuple[Sequence[Delivery], int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A due delivery, leased to this dispatcher until its lease runs out."""
+
+    id: int
+    webhook_id: int
+    message_id: str
+    attempts: int
+    age: float
+    url: str
+    secret: str
+    event_type: str
+    occurred_at: datetime
+    data: Mapping[str, Any]
+
+
+class DeliveryQueue(Protocol):
+    async def claim(self, limit: int, lease_seconds: float) -> Sequence[ClaimedDelivery]:
+        """Take up to `limit` due deliveries no other dispatcher holds, pushing their
+        next attempt `lease_seconds` ahead so that none is taken twice at once."""
+        ...
+
+    async def complete(
+        self, delivery: ClaimedDelivery, result: AttemptResult, outcome: Outcome
+    ) -> None: ...
+
+
+class WebhookSender(Protocol):
+    async def send(self, url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
+        """One POST; refusals, timeouts and network errors come back as results."""
+        ...
+
+
+def _require_write(caller: Caller) -> None:
+    if isinstance(caller, ApiKey):
+        caller.require(Permission.WRITE)
+
+
+async def _visible_webhook(repo: WebhookRepository, caller: Caller, webhook_id: int) -> Webhook:
+    webhook = await repo.get(webhook_id)
+    if webhook is None or not can_see(caller, webhook.user_id):
+        raise NotFound("Webhook not found")
+    return webhook
+
+
+class Subscribe:
+    def __init__(self, uow: UnitOfWorkFactory, policy: AddressPolicy) -> None:
+        self._uow = uow
+        self._policy = policy
+
+    async def __call__(self, caller: ApiKey, url: str, event_types: Iterable[str]) -> Subscription:
+        caller.require(Permission.WRITE)
+        new = NewWebhook(
+            user_id=caller.user_id,
+            url=validate_url(url, self._policy),
+            event_types=parse_event_types(event_types),
+            secret=generate_secret(),
+        )
+        async with self._uow() as uow:
+            webhook = await uow.webhooks.add(new)
+        return Subscription(webhook=webhook, secret=new.secret)
+
+
+class ListSubscriptions:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(
+        self, caller: Caller, page: PageRequest
+    ) -> tuple[Sequence[Webhook], PageInfo]:
+        """An admin sees every subscription; anyone else their user's."""
+        _require_write(caller)
+        user_id = None if is_admin(caller) or not isinstance(caller, ApiKey) else caller.user_id
+        async with self._uow() as uow:
+            webhooks, total = await uow.webhooks.list(user_id, page)
+        return webhooks, page_info(page, total)
+
+
+class Unsubscribe:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, caller: Caller, webhook_id: int) -> None:
+        """Deletes the subscription and, with it, its deliveries still pending."""
+        _require_write(caller)
+        async with self._uow() as uow:
+            await _visible_webhook(uow.webhooks, caller, webhook_id)
+            await uow.webhooks.delete(webhook_id)
+
+
+class ListDeliveries:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(
+        self, caller: Caller, webhook_id: int, page: PageRequest
+    ) -> tuple[Sequence[Delivery], PageInfo]:
+        _require_write(caller)
+        async with self._uow() as uow:
+            await _visible_webhook(uow.webhooks, caller, webhook_id)
+            deliveries, total = await uow.webhooks.deliveries(webhook_id, page)
+        return deliveries, page_info(page, total)
+
+
+class DispatchWebhooks:
+    """Claims due deliveries in a short transaction, sends them outside any transaction,
+    then records each outcome: a dispatcher that dies mid-way only delays a delivery
+    until its lease runs out."""
+
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        sender: WebhookSender,
+        clock: Clock,
+        retry: RetryPolicy,
+        *,
+        lease_seconds: float,
+        batch: int = 50,
+        max_rounds: int = 20,
+    ) -> None:
+        self._queue = queue
+        self._sender = sender
+        self._clock = clock
+        self._retry = retry
+        self._lease = lease_seconds
+        self._batch = batch
+        self._max_rounds = max_rounds
+        self._random = random.SystemRandom()
+
+    async def __call__(self) -> int:
+        """Deliver what is due, a batch at a time, until little is left; returns the count."""
+        done = 0
+        for _ in range(self._max_rounds):
+            claimed = await self._queue.claim(self._batch, self._lease)
+            await asyncio.gather(*(self._deliver(d) for d in claimed))
+            done += len(claimed)
+            if len(claimed) < self._batch:
+                break
+        return done
+
+    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+        body = message_body(delivery.event_type, delivery.occurred_at, delivery.data)
+        timestamp = int(self._clock.now().timestamp())
+        headers = signed_headers(delivery.secret, delivery.message_id, timestamp, body)
+        result = await self._sender.send(delivery.url, headers, body)
+        outcome = decide(
+            result, delivery.attempts, delivery.age, self._retry, self._random.random()
+        )
+        await self._queue.complete(delivery, result, outcome)

@@ -1,0 +1,210 @@
+"""POST/GET /api/webhooks, DELETE /api/webhooks/{id}, GET /api/webhooks/{id}/deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ipaddress
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from entrypoints.container import Container, build_container
+from entrypoints.http.app import create_asgi
+from entrypoints.settings import Settings
+from tests.conftest import bearer, issue
+from tests.support.receiver import running_receiver
+from tests.support.signatures import verify
+
+Client = AsyncTestClient  # type: ignore[type-arg]
+HOOKS = "/api/webhooks"
+GOOD = {"url": "https://hooks.example.com/keygate", "eventTypes": ["resource.created"]}
+
+
+async def test_subscribe_returns_the_secret_once(client: Client, container: Container) -> None:
+    alice = bearer(await issue(container, "alice"))
+    response = await client.post(HOOKS, json=GOOD, headers=alice)
+    assert response.status_code == 201, response.text
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["url"] == GOOD["url"] and body["eventTypes"] == ["resource.created"]
+    assert body["userId"] == "alice" and body["isActive"] is True
+    assert body["createdAt"].endswith("Z")
+    assert body["secret"].startswith("whsec_")
+    assert len(base64.b64decode(body["secret"][6:])) >= 24
+
+    listed = await client.get(HOOKS, headers=alice)
+    assert listed.status_code == 200
+    assert [w["id"] for w in listed.json()["data"]] == [body["id"]]
+    assert listed.json()["pagination"]["total"] == 1
+    assert "secret" not in listed.json()["data"][0] and body["secret"] not in listed.text
+
+
+async def test_every_webhook_endpoint_needs_write(client: Client, container: Container) -> None:
+    reader = bearer(await issue(container, "alice", permissions=("read",)))
+    for method, path in [
+        ("POST", HOOKS), ("GET", HOOKS), ("DELETE", f"{HOOKS}/1"), ("GET", f"{HOOKS}/1/deliveries")
+    ]:  # fmt: skip
+        response = await client.request(
+            method, path, headers=reader, json=GOOD if method == "POST" else None
+        )
+        assert response.status_code == 403, (method, path)
+        assert response.json()["error"] == "This key lacks the 'write' permission"
+    assert (await client.get(HOOKS)).status_code == 401
+
+
+async def test_users_see_and_delete_only_their_own(client: Client, container: Container) -> None:
+    alice = bearer(await issue(container, "alice"))
+    bob = bearer(await issue(container, "bob"))
+    admin = bearer(await issue(container, "root", permissions=("read", "write", "admin")))
+    alices = (await client.post(HOOKS, json=GOOD, headers=alice)).json()["id"]
+    bobs = (await client.post(HOOKS, json=GOOD, headers=bob)).json()["id"]
+
+    assert [w["id"] for w in (await client.get(HOOKS, headers=bob)).json()["data"]] == [bobs]
+    everyone = (await client.get(HOOKS, headers=admin)).json()["data"]
+    assert [w["id"] for w in everyone] == [alices, bobs]
+
+    assert (await client.get(f"{HOOKS}/{alices}/deliveries", headers=bob)).status_code == 404
+    assert (await client.delete(f"{HOOKS}/{alices}", headers=bob)).status_code == 404
+    assert (await client.delete(f"{HOOKS}/999999", headers=bob)).status_code == 404
+    assert (await client.delete(f"{HOOKS}/0", headers=bob)).status_code == 404
+    assert (await client.get(f"{HOOKS}/{alices}/deliveries", headers=admin)).status_code == 200
+
+    assert (await client.delete(f"{HOOKS}/{alices}", headers=alice)).status_code == 204
+    assert (await client.get(HOOKS, headers=alice)).json()["data"] == []
+    assert (await client.delete(f"{HOOKS}/{alices}", headers=alice)).status_code == 404
+    assert (await client.delete(f"{HOOKS}/{bobs}", headers=admin)).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"url": "ftp://example.com/x", "eventTypes": ["resource.created"]}, "url"),
+        ({"url": "http://127.0.0.1:8080/x", "eventTypes": ["resource.created"]}, "url"),
+        ({"url": "http://169.254.169.254/", "eventTypes": ["resource.created"]}, "url"),
+        ({"url": "http://localhost/x", "eventTypes": ["resource.created"]}, "url"),
+        ({"url": "https://e.com/" + "a" * 2048, "eventTypes": ["resource.created"]}, "url"),
+        ({"url": "https://example.com/x", "eventTypes": []}, "eventTypes"),
+        ({"url": "https://example.com/x", "eventTypes": ["resource.exploded"]}, "eventTypes"),
+        ({"url": "https://example.com/x"}, "eventTypes"),
+        ({"eventTypes": ["resource.created"]}, "url"),
+        ({**GOOD, "secret": "mine"}, "secret"),
+    ],
+)
+async def test_invalid_subscriptions_are_400_with_details(
+    client: Client, container: Container, body: dict[str, object], field: str
+) -> None:
+    response = await client.post(HOOKS, json=body, headers=bearer(await issue(container)))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]
+    [detail] = response.json()["details"]
+    # Body-shape errors are reported against `data` with the field named in the message.
+    assert field in detail["field"] or f"`{field}`" in detail["message"], detail
+
+
+@pytest.fixture
+async def loopback_client(settings: Settings) -> AsyncIterator[tuple[Client, Container]]:
+    allowed = replace(
+        settings,
+        webhook_allow_private=(ipaddress.ip_network("127.0.0.0/8"),),
+        webhook_dispatch_interval=0.05,
+    )
+    container = build_container(allowed)
+    async with AsyncTestClient(app=create_asgi(container), raise_server_exceptions=False) as c:  # type: ignore[arg-type]
+        yield c, container
+
+
+async def test_deliveries_are_listed_newest_first(
+    loopback_client: tuple[Client, Container],
+) -> None:
+    client, container = loopback_client
+    alice = bearer(await issue(container, "alice"))
+    body = {"url": "http://127.0.0.1:9/hook", "eventTypes": ["resource.created"]}
+    created = await client.post(HOOKS, json=body, headers=alice)
+    assert created.status_code == 201, created.text
+    webhook_id = created.json()["id"]
+    for i in (1, 2):
+        async with container.uow()() as uow:
+            await uow.events.record("resource.created", {"id": i})
+    response = await client.get(f"{HOOKS}/{webhook_id}/deliveries?limit=1", headers=alice)
+    assert response.status_code == 200
+    page = response.json()
+    assert page["pagination"] == {
+        "page": 1, "limit": 1, "total": 2, "totalPages": 2, "hasNext": True, "nextCursor": None
+    }  # fmt: skip
+    [delivery] = page["data"]
+    assert delivery["webhookId"] == webhook_id and delivery["eventType"] == "resource.created"
+    assert delivery["messageId"].startswith("msg_")
+    assert delivery["status"] in {"pending", "failed"}
+    assert set(delivery) == {
+        "id", "webhookId", "eventId", "eventType", "messageId", "status", "attempts",
+        "nextAttemptAt", "lastStatusCode", "lastError", "createdAt",
+    }  # fmt: skip
+
+
+async def test_the_server_dispatches_with_the_secret_it_handed_out(
+    loopback_client: tuple[Client, Container],
+) -> None:
+    client, container = loopback_client
+    alice = bearer(await issue(container, "alice"))
+    async with running_receiver() as receiver:
+        body = {"url": receiver.url, "eventTypes": ["resource.deleted"]}
+        created = (await client.post(HOOKS, json=body, headers=alice)).json()
+        async with container.uow()() as uow:
+            await uow.events.record("resource.deleted", {"id": 5, "name": "gone"})
+        for _ in range(100):
+            if receiver.receipts:
+                break
+            await asyncio.sleep(0.05)
+    [receipt] = receiver.receipts
+    h = receipt.headers
+    assert verify(
+        created["secret"], h["webhook-id"], h["webhook-timestamp"], receipt.body,
+        h["webhook-signature"],
+    )  # fmt: skip
+    deliveries = await client.get(f"{HOOKS}/{created['id']}/deliveries", headers=alice)
+    [delivery] = deliveries.json()["data"]
+    assert delivery["status"] == "succeeded" and delivery["lastStatusCode"] == 200
+    assert delivery["messageId"] == h["webhook-id"] and delivery["nextAttemptAt"] is None
+
+
+async def test_resource_changes_are_delivered_once_each_and_failed_changes_not_at_all(
+    loopback_client: tuple[Client, Container],
+) -> None:
+    client, container = loopback_client
+    alice = bearer(await issue(container, "alice"))
+    async with running_receiver() as receiver:
+        events = ["resource.created", "resource.updated", "resource.deleted"]
+        hook = {"url": receiver.url, "eventTypes": events}
+        secret = (await client.post(HOOKS, json=hook, headers=alice)).json()["secret"]
+
+        created = await client.post("/api/resources", json={"name": "a"}, headers=alice)
+        rid, etag = created.json()["id"], created.headers["etag"]
+        patched = await client.patch(
+            f"/api/resources/{rid}", json={"category": "c"}, headers={**alice, "If-Match": etag}
+        )
+        assert patched.status_code == 200
+        stale = await client.delete(f"/api/resources/{rid}", headers={**alice, "If-Match": etag})
+        assert stale.status_code == 412  # rolled back: no event
+        assert (await client.delete(f"/api/resources/{rid}", headers=alice)).status_code == 204
+
+        for _ in range(200):
+            if len(receiver.receipts) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # room for a wrong extra delivery to show up
+
+    bodies = [json.loads(r.body) for r in receiver.receipts]
+    assert [b["type"] for b in bodies] == events
+    assert [b["data"]["id"] for b in bodies] == [rid] * 3
+    assert bodies[1]["data"]["category"] == "c" and bodies[2]["data"]["category"] == "c"
+    assert bodies[0]["data"]["createdBy"] == "alice"
+    assert bodies[0]["data"]["createdAt"].endswith("Z")
+    for receipt in receiver.receipts:
+        h = receipt.headers
+        assert verify(
+            secret, h["webhook-id"], h["webhook-timestamp"], receipt.body, h["webhook-signature"]
+        )
