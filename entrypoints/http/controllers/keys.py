@@ -23,7 +23,8 @@ from domain.keys import (
 )
 from domain.pagination import page_request
 from entrypoints.http.context import context_of
-from entrypoints.http.presenter import present
+from entrypoints.http.error_docs import errors
+from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.keys import IssuedKeyView, KeyView
 from entrypoints.views.usage import UsageView
 
@@ -36,6 +37,11 @@ class RegisterBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     permissions: list[str] = msgspec.field(default_factory=lambda: ["read"])
     user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
     rate_limit: int | None = None
+
+
+class KeyList(msgspec.Struct):
+    data: list[KeyView]
+    pagination: Pagination
 
 
 def caller_of(request: Request[Any, Any, Any]) -> ApiKey:
@@ -55,6 +61,7 @@ def checked_id(value: int, what: str) -> int:
 @post(
     "/auth/register",
     status_code=201,
+    responses=errors(403),
     summary="Issue an API key",
     description="Without a key: self-service sign-up for a new user (read/write only, "
     "limited per client IP). With a key: a further key for the same user, with a subset "
@@ -82,6 +89,7 @@ async def register(
 
 @get(
     "/keys",
+    responses=errors(403),
     summary="List keys",
     description="The caller's user's keys, revoked ones included; an admin sees every "
     "user's keys and may filter by userId.",
@@ -93,12 +101,18 @@ async def list_keys(
     page: Annotated[int | None, QueryParameter(ge=1)] = None,
     limit: Annotated[int | None, QueryParameter(ge=1)] = None,
     user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
-) -> Response[list[KeyView]]:
+) -> Response[KeyList]:
     keys, info = await list_keys(caller_of(request), user_id, page_request(page, limit))
     return present(request, [KeyView.of(k) for k in keys], pagination=info)
 
 
-@delete("/keys/{key_id:int}", status_code=204, summary="Revoke a key", tags=["keys"])
+@delete(
+    "/keys/{key_id:int}",
+    status_code=204,
+    summary="Revoke a key",
+    tags=["keys"],
+    responses=errors(404),
+)
 async def revoke_key(
     request: Request[Any, Any, Any], key_id: FromPath[int], revoke_key: NamedDependency[RevokeKey]
 ) -> None:
@@ -108,6 +122,7 @@ async def revoke_key(
 @post(
     "/keys/{key_id:int}/rotate",
     status_code=201,
+    responses=errors(403, 404, 409),
     summary="Rotate a key",
     description="A new key with the same user, name, permissions and limit; the old key "
     "is revoked in the same transaction.",
@@ -122,6 +137,7 @@ async def rotate_key(
 
 @get(
     "/keys/{key_id:int}/usage",
+    responses=errors(404),
     summary="Usage of a key over the last 24 hours",
     tags=["keys"],
 )

@@ -9,7 +9,6 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from application.resources import (
@@ -38,6 +37,7 @@ from domain.resources import (
     resource_fields,
 )
 from entrypoints.http.context import context_of
+from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.keys import iso
 
@@ -99,40 +99,6 @@ class ResourceView(msgspec.Struct, rename="camel"):
 class ResourceList(msgspec.Struct):
     data: list[ResourceView]
     pagination: Pagination
-
-
-class FieldErrorView(msgspec.Struct):
-    field: str
-    message: str
-
-
-class ErrorBody(msgspec.Struct, omit_defaults=True):
-    error: str
-    details: list[FieldErrorView] | msgspec.UnsetType = msgspec.UNSET
-    hint: str | msgspec.UnsetType = msgspec.UNSET
-
-
-ERROR_MEANINGS = {
-    400: "Invalid input: malformed JSON, a bad parameter or field (see details)",
-    401: "Missing, empty, unknown, revoked or expired API key",
-    403: "The key lacks the permission, or the caller is neither creator nor admin",
-    404: "No such resource",
-    412: "If-Match does not match the current ETag",
-    413: "Request body over 1 MiB",
-    422: "Idempotency-Key reused with a different body",
-    429: "Rate limit exceeded (see Retry-After)",
-    503: "A backing service is unavailable (see Retry-After)",
-}
-
-
-def errors(*codes: int) -> dict[int, ResponseSpec]:
-    common = (400, 401, 429, 503)
-    return {
-        code: ResponseSpec(
-            data_container=ErrorBody, description=ERROR_MEANINGS[code], generate_examples=False
-        )
-        for code in sorted({*common, *codes})
-    }
 
 
 ResourceId = Annotated[

@@ -13,13 +13,24 @@ from application.webhooks import ListDeliveries, ListSubscriptions, Subscribe, U
 from domain.pagination import page_request
 from domain.webhooks import URL_MAX
 from entrypoints.http.controllers.keys import NO_STORE, caller_of, checked_id
-from entrypoints.http.presenter import present
+from entrypoints.http.error_docs import errors
+from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.webhooks import DeliveryView, SubscriptionView, WebhookView
 
 
 class SubscribeBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     url: Annotated[str, msgspec.Meta(min_length=1, max_length=URL_MAX)]
     event_types: Annotated[list[str], msgspec.Meta(min_length=1, max_length=16)]
+
+
+class WebhookList(msgspec.Struct):
+    data: list[WebhookView]
+    pagination: Pagination
+
+
+class DeliveryList(msgspec.Struct):
+    data: list[DeliveryView]
+    pagination: Pagination
 
 
 @post(
@@ -30,6 +41,7 @@ class SubscribeBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     "`secret` in this response, which is not shown again. Private, loopback and "
     "link-local targets are refused unless allowed by configuration.",
     tags=["webhooks"],
+    responses=errors(403),
 )
 async def subscribe(
     request: Request[Any, Any, Any],
@@ -47,18 +59,25 @@ async def subscribe(
     summary="List webhook subscriptions",
     description="The caller's user's subscriptions; an admin sees everyone's.",
     tags=["webhooks"],
+    responses=errors(403),
 )
 async def list_webhooks(
     request: Request[Any, Any, Any],
     list_webhooks: NamedDependency[ListSubscriptions],
     page: Annotated[int | None, QueryParameter(ge=1)] = None,
     limit: Annotated[int | None, QueryParameter(ge=1)] = None,
-) -> Response[list[WebhookView]]:
+) -> Response[WebhookList]:
     webhooks, info = await list_webhooks(caller_of(request), page_request(page, limit))
     return present(request, [WebhookView.of(w) for w in webhooks], pagination=info)
 
 
-@delete("/webhooks/{webhook_id:int}", status_code=204, summary="Unsubscribe", tags=["webhooks"])
+@delete(
+    "/webhooks/{webhook_id:int}",
+    status_code=204,
+    summary="Unsubscribe",
+    tags=["webhooks"],
+    responses=errors(403, 404),
+)
 async def unsubscribe(
     request: Request[Any, Any, Any],
     webhook_id: FromPath[int],
@@ -71,6 +90,7 @@ async def unsubscribe(
     "/webhooks/{webhook_id:int}/deliveries",
     summary="Deliveries of a subscription, newest first",
     tags=["webhooks"],
+    responses=errors(403, 404),
 )
 async def list_deliveries(
     request: Request[Any, Any, Any],
@@ -78,7 +98,7 @@ async def list_deliveries(
     list_webhook_deliveries: NamedDependency[ListDeliveries],
     page: Annotated[int | None, QueryParameter(ge=1)] = None,
     limit: Annotated[int | None, QueryParameter(ge=1)] = None,
-) -> Response[list[DeliveryView]]:
+) -> Response[DeliveryList]:
     deliveries, info = await list_webhook_deliveries(
         caller_of(request), checked_id(webhook_id, "Webhook"), page_request(page, limit)
     )
