@@ -57,10 +57,9 @@ class Container(containers.DeclarativeContainer):
     )
 
     # Adapters with background work; `services` starts and stops them with the app.
+    key_store = providers.Singleton(PostgresKeyFinder, pool=pool)
     key_finder = providers.Singleton(
-        CachingKeyFinder,
-        inner=providers.Singleton(PostgresKeyFinder, pool=pool),
-        conninfo=settings.provided.database_url,
+        CachingKeyFinder, inner=key_store, conninfo=settings.provided.database_url
     )
     uow = providers.Singleton(
         PostgresUnitOfWorkFactory, pool=pool, on_keys_revoked=key_finder.provided.forget_ids
