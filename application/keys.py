@@ -141,8 +141,8 @@ class ListKeys:
     ) -> tuple[Sequence[ApiKey], PageInfo]:
         """An admin or operator sees every key, or `user_id`'s; anyone else their own."""
         if isinstance(caller, ApiKey) and not is_admin(caller):
-            if user_id is not None and user_id != caller.user_id:
-                raise PermissionDenied("Only an admin key may list another user's keys")
+            if user_id is not None:
+                raise PermissionDenied("Only an admin key may filter keys by userId")
             user_id = caller.user_id
         async with self._uow() as uow:
             keys, total = await uow.keys.list(user_id, page)

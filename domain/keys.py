@@ -77,9 +77,10 @@ def parse_permissions(values: Iterable[str]) -> frozenset[Permission]:
 
 
 def validate_key_name(name: str) -> str:
-    if not 1 <= len(name) <= NAME_MAX or not name.strip():
+    if not 1 <= len(name) <= NAME_MAX or not name.strip() or "\x00" in name:
         raise InvalidInput(
-            "Invalid key name", [FieldError("name", f"must be 1-{NAME_MAX} characters")]
+            "Invalid key name",
+            [FieldError("name", f"must be 1-{NAME_MAX} characters, not blank, without NUL")],
         )
     return name
 

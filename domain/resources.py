@@ -106,16 +106,22 @@ def storable_text(value: str) -> bool:
     return True
 
 
-def storable_json(value: object) -> bool:
-    """What jsonb accepts: storable text everywhere and finite numbers."""
+METADATA_MAX_DEPTH = 64
+
+
+def storable_json(value: object, depth: int = 0) -> bool:
+    """What jsonb accepts, no deeper than METADATA_MAX_DEPTH: storable text everywhere
+    and finite numbers."""
+    if depth > METADATA_MAX_DEPTH:
+        return False
     if isinstance(value, str):
         return storable_text(value)
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, dict):
-        return all(storable_text(k) and storable_json(v) for k, v in value.items())
+        return all(storable_text(k) and storable_json(v, depth + 1) for k, v in value.items())
     if isinstance(value, list):
-        return all(storable_json(v) for v in value)
+        return all(storable_json(v, depth + 1) for v in value)
     return True
 
 
@@ -143,7 +149,9 @@ def resource_fields(
     elif not storable_json(metadata):
         errors.append(
             FieldError(
-                "metadata", "must not contain NUL, unpaired surrogates or non-finite numbers"
+                "metadata",
+                f"must not contain NUL, unpaired surrogates or non-finite numbers, nor nest"
+                f" deeper than {METADATA_MAX_DEPTH} levels",
             )
         )
     if errors:

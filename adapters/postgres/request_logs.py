@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import psycopg.errors
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
@@ -55,13 +56,19 @@ class PostgresRequestLogSink:
         if len(self._buffer) >= self._max_buffer:
             self._buffer.popleft()
             self.dropped += 1
+        path, ip = entry.path, entry.ip_address
+        # PostgreSQL text cannot hold NUL, and a percent-decoded path can (/api/%00).
+        if "\x00" in path:
+            path = path.replace("\x00", "\ufffd")
+        if ip and "\x00" in ip:
+            ip = ip.replace("\x00", "\ufffd")
         self._buffer.append(
             (
                 entry.method,
-                entry.path,
+                path,
                 entry.status_code,
                 entry.response_time_ms,
-                entry.ip_address,
+                ip,
                 entry.api_key_id,
                 entry.created_at,
             )
@@ -76,6 +83,12 @@ class PostgresRequestLogSink:
                 batch = [self._buffer.popleft() for _ in range(count)]
                 try:
                     await self._copy(batch)
+                except (psycopg.DataError, psycopg.IntegrityError):
+                    # A row the table refuses must not hold back every row after it.
+                    written = await self._salvage(batch)
+                    self.written += written
+                    self.dropped += count - written
+                    continue
                 except (psycopg.Error, OSError) as exc:
                     self._put_back(batch)
                     log.warning(
@@ -110,6 +123,22 @@ class PostgresRequestLogSink:
         ):
             for row in batch:
                 await copy.write_row(row)
+
+    async def _salvage(self, batch: list[Row]) -> int:
+        """Write what can be written of a refused batch, halving it down to single rows;
+        returns the rows written. A row whose key was deleted meanwhile loses only its key."""
+        try:
+            await self._copy(batch)
+            return len(batch)
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            if len(batch) > 1:
+                half = len(batch) // 2
+                return await self._salvage(batch[:half]) + await self._salvage(batch[half:])
+            row = batch[0]
+            if isinstance(exc, psycopg.errors.ForeignKeyViolation) and row[5] is not None:
+                return await self._salvage([(*row[:5], None, row[6])])
+            log.error("request log row refused and dropped (%s): %r", type(exc).__name__, row)
+            return 0
 
     def _put_back(self, batch: list[Row]) -> None:
         room = self._max_buffer - len(self._buffer)

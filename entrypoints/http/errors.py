@@ -75,6 +75,13 @@ def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response
     return _json(status, body, headers)
 
 
+# Litestar's own words for a bad integer name the Python type; clients need the rule.
+PAGING_PARAMETERS = {
+    "page": "must be an integer >= 1",
+    "limit": "must be an integer >= 1 (values above 100 are capped)",
+}
+
+
 def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
     details = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
@@ -85,6 +92,10 @@ def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException)
             named = BODY_FIELD.search(message)
             if named:
                 field = named.group(1) or named.group(2)
+            if field in PAGING_PARAMETERS:
+                message = PAGING_PARAMETERS[field]
+            elif field == "data" and item.get("source") == "body":
+                field, message = "body", "a JSON object body is required"
             details.append({"field": field, "message": message})
     message = "Validation failed" if details else (exc.detail or "Bad request")
     if "decode" in message.lower() or "malformed" in message.lower():
@@ -119,7 +130,17 @@ def handle_database_error(request: Request[Any, Any, Any], exc: psycopg.Error) -
             error_body("Service temporarily unavailable"),
             {"Retry-After": str(DB_UNAVAILABLE_RETRY_AFTER)},
         )
+    if isinstance(exc, psycopg.DataError):
+        # Input the domain let through but PostgreSQL cannot store (a NUL in text, a
+        # number out of range): the client's to fix, so a 400, and never a 500.
+        return _json(
+            400, error_body("Invalid input: a value cannot be stored (e.g. a NUL character)")
+        )
     return handle_unexpected(request, exc)
+
+
+def handle_recursion(_: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    return _json(400, error_body("Request body is nested too deeply"))
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
@@ -135,5 +156,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationException: handle_validation_error,
     HTTPException: handle_http_exception,
     psycopg.Error: handle_database_error,
+    RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }

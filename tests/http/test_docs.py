@@ -48,3 +48,8 @@ async def test_docs_page_renders_from_local_assets_only(client: Client) -> None:
         asset = await client.get(source)
         assert asset.status_code == 200, source
         assert len(asset.content) > 100 or source == "/api/docs"
+
+
+async def test_the_docs_page_never_calls_the_online_validator(client: Client) -> None:
+    page = (await client.get("/docs")).text
+    assert "validatorUrl: null" in page

@@ -88,3 +88,27 @@ async def test_prune_drops_whole_days_and_deletes_old_rows_of_the_default_partit
     with psycopg.connect(db) as conn:
         gone = conn.execute("SELECT to_regclass(%s)", (f"request_logs_p{old_day:%Y%m%d}",))
         assert gone.fetchone() == (None,)
+
+
+async def test_a_refused_row_does_not_hold_back_the_others(
+    open_container: Container, db: str
+) -> None:
+    """A NUL in a path (/api/%00) and a key deleted while its rows waited: every other
+    row is still written, and the orphaned row keeps everything but its key."""
+    from dataclasses import replace
+
+    from tests.conftest import issue
+
+    key = await issue(open_container)
+    sink = PostgresRequestLogSink(open_container.pool(), max_buffer=1000, batch_size=50)
+    sink.record(entry("/api/x\x00y"))
+    for i in range(20):
+        sink.record(entry(f"/api/ok/{i}"))
+    sink.record(replace(entry("/api/orphan"), api_key_id=key.key.id))
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("DELETE FROM api_keys WHERE id = %s", (key.key.id,))
+    assert await sink.flush()
+    rows = {r["path"]: r for r in logged_rows_now(db)}
+    assert len(rows) == 22 and sink.pending == 0 and sink.dropped == 0
+    assert "/api/x\ufffdy" in rows
+    assert rows["/api/orphan"]["api_key_id"] is None

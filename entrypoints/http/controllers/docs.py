@@ -28,7 +28,7 @@ PAGE = f"""<!doctype html>
     <a href="{SCHEMA_URL}">{SCHEMA_URL}</a>.</noscript>
   <script src="{STATIC_PATH}/swagger-ui-bundle.js"></script>
   <script>
-    window.ui = SwaggerUIBundle({{url: "{SCHEMA_URL}", dom_id: "#swagger-ui"}});
+    window.ui = SwaggerUIBundle({{url: "{SCHEMA_URL}", dom_id: "#swagger-ui", validatorUrl: null}});
   </script>
 </body>
 </html>
