@@ -25,11 +25,12 @@ async def test_a_nul_in_the_path_is_logged_and_does_not_stop_logging(
 async def test_nul_characters_in_text_are_400_not_500(client: Client, container: Container) -> None:
     admin = bearer(await issue(container, "root", permissions=("admin",)))
     writer = bearer(await issue(container, "alice"))
+    hook = {"url": "https://e.example/h\u0000", "eventTypes": ["resource.created"]}
     for method, path, body, headers in (
         ("POST", "/api/auth/register", {"name": "nul\u0000byte"}, admin),
         ("POST", "/api/auth/register", {"name": "x", "userId": "a\u0000b"}, admin),
         ("GET", "/api/keys?userId=%00", None, admin),
-        ("POST", "/api/webhooks", {"url": "https://e.example/h\u0000", "eventTypes": ["resource.created"]}, writer),
+        ("POST", "/api/webhooks", hook, writer),
         ("POST", "/api/resources", {"name": "a\u0000"}, writer),
     ):  # fmt: skip
         response = await client.request(method, path, json=body, headers=headers)
