@@ -67,6 +67,11 @@ MAX_OFFSET = 2**62
 def list_sql(sort: Sort, order: Order, by_category: bool, searching: bool, after: bool) -> str:
     """The list statement for one shape of query, built only from the constants above."""
     key, cast = SORT_KEYS[sort]
+    if by_category and sort is Sort.CATEGORY:
+        # Every row has the filtered category: the plain column is that constant, which
+        # the planner drops from the ordering and serves from (category, id) -- while the
+        # coalesce() form made it walk the whole category index.
+        key = "category"
     direction, op = DIRECTIONS[order]
     filters = [f for f, on in ((FILTER_CATEGORY, by_category), (FILTER_SEARCH, searching)) if on]
     where = " AND ".join(filters) or "true"
