@@ -18,6 +18,10 @@ class HealthReport:
     database_ok: bool
 
 
+# Uptime counts from when this process loaded the code, not from the first health check.
+PROCESS_STARTED = time.monotonic()
+
+
 class CheckHealth:
     """Health with the database probed at most once per `max_age` seconds: load
     balancers poll health hard, and a probe per poll would compete with real work."""
@@ -26,7 +30,6 @@ class CheckHealth:
         self._probe = probe
         self._version = version
         self._max_age = max_age
-        self._started = time.monotonic()
         self._checked_at = float("-inf")
         self._database_ok = False
         self._lock = asyncio.Lock()
@@ -40,7 +43,7 @@ class CheckHealth:
                     self._checked_at = time.monotonic()
         return HealthReport(
             ok=self._database_ok,
-            uptime_seconds=round(time.monotonic() - self._started, 1),
+            uptime_seconds=round(time.monotonic() - PROCESS_STARTED, 1),
             version=self._version,
             database_ok=self._database_ok,
         )
