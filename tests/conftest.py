@@ -7,8 +7,11 @@ from dataclasses import replace
 import psycopg
 import pytest
 from litestar.testing import AsyncTestClient
+from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.migrate import apply_migrations
+from adapters.postgres.uow import PostgresUnitOfWorkFactory
+from application.keys import IssueKey
 from domain.keys import OPERATOR, IssuedKey, KeyRequest, Permission
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_asgi
@@ -47,7 +50,8 @@ def settings(db: str) -> Settings:
         Settings(),
         database_url=db,
         pool_min=1,
-        pool_max=4,
+        # Roomy: tests also borrow the app's pool from their own event loop (see issue()).
+        pool_max=20,
         db_timeout=2.0,
         log_flush_interval=0.05,
         last_used_interval=0.1,
@@ -83,14 +87,20 @@ async def issue(
     rate_limit: int | None = None,
     name: str = "test key",
 ) -> IssuedKey:
-    """Issue a key as an operator would, straight through the use case."""
+    """Issue a key as an operator would, straight through the use case.
+
+    It runs on a pool of its own: the app's pool belongs to the event loop of the test
+    client's lifespan, and a pool must not be waited on from another loop."""
     request = KeyRequest(
         name=name,
         permissions=frozenset(Permission(p) for p in permissions),
         user_id=user,
         rate_limit=rate_limit,
     )
-    return await container.issue_key()(request, OPERATOR, new_user_id=user)
+    conninfo = container.settings().database_url
+    async with AsyncConnectionPool(conninfo, min_size=1, max_size=1, open=False) as pool:
+        issue_key = IssueKey(PostgresUnitOfWorkFactory(pool))
+        return await issue_key(request, OPERATOR, new_user_id=user)
 
 
 def bearer(issued: IssuedKey) -> dict[str, str]:
