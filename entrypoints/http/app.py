@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +23,8 @@ from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIXES = ("/api/v1", "/api", "/api/v2")
@@ -60,6 +64,20 @@ def _handlers() -> list[Any]:
     return [health, *keys.HANDLERS, ResourceController, *webhooks.HANDLERS]
 
 
+# A shutdown must end: the request-log drain needs up to 10 s, nothing needs more.
+SERVICE_STOP_SECONDS = 15.0
+POOL_CLOSE_SECONDS = 5.0
+
+
+async def _stop_within(service: Any, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(service.stop(), seconds)
+    except TimeoutError:
+        log.error("%s did not stop within %.0f s; shutting down anyway", service, seconds)
+    except Exception:
+        log.exception("%s failed to stop cleanly", service)
+
+
 def create_app(container: Container) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -74,8 +92,8 @@ def create_app(container: Container) -> Litestar:
             yield
         finally:
             for service in reversed(started):
-                await service.stop()
-            await pool.close()
+                await _stop_within(service, SERVICE_STOP_SECONDS)
+            await pool.close(timeout=POOL_CLOSE_SECONDS)
 
     routers = [
         Router(path=prefix, route_handlers=_handlers(), include_in_schema=prefix == "/api/v1")
