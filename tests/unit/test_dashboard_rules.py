@@ -47,9 +47,11 @@ def test_signin_subject() -> None:
 def test_sealed_session_round_trips_and_rejects_tampering_and_age() -> None:
     now = [1_000_000.0]
     codec = SessionCodec("k" * 40, clock=lambda: now[0])
-    session = codec.signed_in("u1", api_key="rk_x", display_name="Ada")
+    # Markers long enough that random ciphertext cannot contain them by chance.
+    user, key = "user-plaintext-marker", "rk_plaintext_key_marker"
+    session = codec.signed_in(user, api_key=key, display_name="Ada")
     sealed = codec.seal(session)
-    assert "rk_x" not in sealed and "u1" not in sealed
+    assert key not in sealed and user not in sealed
     assert codec.open(sealed) == session
     flipped = sealed[:-2] + ("A" if sealed[-2] != "A" else "B") + sealed[-1]
     assert codec.open(flipped) is None
