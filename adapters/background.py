@@ -28,6 +28,7 @@ class PeriodicTask:
         self._at_start = at_start
         self._at_stop = at_stop
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         if self._at_start:
@@ -36,18 +37,22 @@ class PeriodicTask:
             self._task = asyncio.create_task(self._loop(), name=self._name)
 
     async def stop(self) -> None:
-        """Stop the loop, then run the job once more so nothing pending is left behind."""
+        """Stop the loop, then run the job once more so nothing pending is left behind.
+
+        A run in progress is let finish, not cancelled: a write cancelled after the
+        database took it cannot tell whether it landed, and would be done twice."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._stopping.set()
+            await self._task
             self._task = None
         if self._at_stop:
             await self._run(self._final)
 
     async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+                return
             await self._run(self._job)
 
     async def _run(self, job: Callable[[], Awaitable[object]]) -> None:

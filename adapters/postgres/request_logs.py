@@ -46,6 +46,8 @@ class PostgresRequestLogSink:
         self.dropped = 0
         self._reported_dropped = 0
         self.written = 0
+        # Set once the server has taken the COPY in progress (autocommit: it is committed).
+        self._landed = False
 
     @property
     def pending(self) -> int:
@@ -81,6 +83,7 @@ class PostgresRequestLogSink:
             while self._buffer:
                 count = min(self._batch_size, len(self._buffer))
                 batch = [self._buffer.popleft() for _ in range(count)]
+                self._landed = False
                 try:
                     await self._copy(batch)
                 except (psycopg.DataError, psycopg.IntegrityError):
@@ -98,9 +101,12 @@ class PostgresRequestLogSink:
                     )
                     return False
                 except BaseException:
-                    # Cancelled mid-write (shutdown, a drain deadline): the batch is not
-                    # known to be written, so it goes back for the next attempt.
-                    self._put_back(batch)
+                    # Cancelled mid-write (a drain deadline): a batch the server took is
+                    # counted, one it may not have taken goes back for the next attempt.
+                    if self._landed:
+                        self.written += count
+                    else:
+                        self._put_back(batch)
                     raise
                 self.written += count
         return True
@@ -116,13 +122,11 @@ class PostgresRequestLogSink:
             self._reported_dropped = self.dropped
 
     async def _copy(self, batch: list[Row]) -> None:
-        async with (
-            self._pool.connection() as conn,
-            conn.cursor() as cur,
-            cur.copy(COPY_ROWS) as copy,
-        ):
-            for row in batch:
-                await copy.write_row(row)
+        async with self._pool.connection() as conn, conn.cursor() as cur:
+            async with cur.copy(COPY_ROWS) as copy:
+                for row in batch:
+                    await copy.write_row(row)
+            self._landed = True
 
     async def _salvage(self, batch: list[Row]) -> int:
         """Write what can be written of a refused batch, halving it down to single rows;
