@@ -56,3 +56,23 @@ async def test_retry_after_then_admitted(open_container: Container) -> None:
     assert not refused.admitted and refused.retry_after == 3560
     later = T0 + timedelta(seconds=100 + refused.retry_after)
     assert (await pg.take("key:retry", 3, now=later)).admitted
+
+
+async def test_batches_from_many_processes_stay_exact_per_subject(
+    open_container: Container,
+) -> None:
+    """Two stores stand for two worker processes: each sends the takes of one loop turn
+    as one statement, over many subjects locked in one order (no deadlock)."""
+    stores = [
+        PostgresQuotaStore(open_container.pool(), timeout=10),
+        PostgresQuotaStore(open_container.pool(), timeout=10),
+    ]
+    subjects = [f"key:batch-{i}" for i in range(7)]
+    rng = random.Random(5)
+    calls = [(rng.choice(stores), rng.choice(subjects)) for _ in range(700)]
+    results = await asyncio.gather(*(s.take(subject, 15) for s, subject in calls))
+    admitted: dict[str, list[int]] = {subject: [] for subject in subjects}
+    for (_, subject), decision in zip(calls, results, strict=True):
+        if decision.admitted:
+            admitted[subject].append(decision.remaining)
+    assert {s: sorted(r) for s, r in admitted.items()} == {s: list(range(15)) for s in subjects}
