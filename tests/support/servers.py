@@ -42,6 +42,8 @@ class ServerProcess:
         """`database_url` None: no DATABASE_URL at all, so serve starts its embedded server."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = int((env or {}).get("WORKERS", os.environ.get("WORKERS", "2")))
+        self._final_output: str | None = None
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
             prefix="keygate-serve-", suffix=".log", delete=False
         )
@@ -56,7 +58,15 @@ class ServerProcess:
         )
 
     def output(self) -> str:
+        if self._final_output is not None:
+            return self._final_output
         return Path(self._log.name).read_text(errors="replace")
+
+    def _workers_started(self) -> bool:
+        # A granian worker still in its lifespan startup ignores a stop until granian's
+        # kill timeout: tests that stop the server wait for every worker, not just one.
+        out = self.output()
+        return "Starting granian" not in out or out.count("Started worker-") >= self.workers
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Until GET /api/health answers 200; fails early when the process exits."""
@@ -68,7 +78,7 @@ class ServerProcess:
                 )
             try:
                 with urllib.request.urlopen(f"{self.url}/api/health", timeout=1) as response:
-                    if response.status == 200:
+                    if response.status == 200 and self._workers_started():
                         return
             except (urllib.error.URLError, OSError):
                 pass
@@ -104,6 +114,7 @@ class ServerProcess:
         self._kill_group()
         self._log.close()
         with contextlib.suppress(OSError):
+            self._final_output = self.output()  # for assertion messages after the block
             os.unlink(self._log.name)
 
 
