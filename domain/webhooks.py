@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,16 @@ from domain.keys import UserId
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- the format marker, not a secret
 SECRET_BYTES = 24
 URL_MAX = 2048
+HOST_MAX = 253
+# RFC 3986: unreserved and reserved characters, and '%' for percent-encoding. Anything
+# else (spaces, controls, quotes, non-ASCII) is read differently by different parsers,
+# so a URL containing one could be delivered somewhere other than where it appears to go.
+URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# Underscores are not in RFC 1123 but do occur in real host names; hyphens may not
+# start or end a label.
+HOST_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -181,6 +192,45 @@ def literal_ip(host: str) -> IPAddress | None:
         return None
 
 
+def _character_problem(url: str) -> str | None:
+    if URL_CHARACTERS.fullmatch(url):
+        bad = BAD_PERCENT.search(url)
+        if bad is None:
+            return None
+        return f"has a '%' not followed by two hex digits at position {bad.start()}"
+    position, char = next((i, c) for i, c in enumerate(url) if not URL_CHARACTERS.fullmatch(c))
+    if char == " ":
+        what = "a space"
+    elif char.isascii() and not char.isprintable():
+        what = "a control character"
+    elif not char.isascii():
+        return (
+            f"contains the non-ASCII character {char!r} at position {position}: percent-encode"
+            " it, and write an international domain name in its xn-- form"
+        )
+    else:
+        what = repr(char)
+    return f"contains {what} at position {position}, which is not allowed in a URL"
+
+
+def _host_problem(name: str) -> str | None:
+    """What is wrong with a host name (not an IP literal), if anything."""
+    if len(name) > HOST_MAX:
+        return f"host name must be at most {HOST_MAX} characters"
+    labels = name.split(".")
+    if not all(HOST_LABEL.fullmatch(label) for label in labels):
+        return "host name must be dot-separated labels of 1-63 letters, digits, '-' or '_'"
+    # No top-level domain is numeric: such a host is an IPv4 address, and resolvers
+    # also read forms like 2130706433 or 0x7f.1 (127.0.0.1); only the dotted quad is
+    # accepted, so the address checked here is the address connected to.
+    if NUMERIC_LABEL.fullmatch(labels[-1]) and literal_ip(name) is None:
+        return (
+            "a host ending in a number must be an IPv4 address: four decimal numbers 0-255,"
+            " without leading zeros"
+        )
+    return None
+
+
 def validate_url(url: str, policy: AddressPolicy) -> str:
     """Checks what can be known without DNS; the delivery-time check is the real guard."""
 
@@ -189,6 +239,9 @@ def validate_url(url: str, policy: AddressPolicy) -> str:
 
     if not 1 <= len(url) <= URL_MAX:
         raise invalid(f"must be 1-{URL_MAX} characters")
+    problem = _character_problem(url)
+    if problem:
+        raise invalid(problem)
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -199,12 +252,20 @@ def validate_url(url: str, policy: AddressPolicy) -> str:
     host = parts.hostname
     if not host:
         raise invalid("must name a host")
-    if parts.username is not None or parts.password is not None:
+    if "@" in parts.netloc:
         raise invalid("must not carry credentials")
     if port == 0:
         raise invalid("must not use port 0")
-    ip = literal_ip(host)
-    obviously_local = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
+    # A trailing dot (the DNS root) changes nothing about where the name leads.
+    name = host.removesuffix(".")
+    ip = literal_ip(name)
+    if ip is None and "[" in parts.netloc:
+        raise invalid("a bracketed host must be an IPv6 address")
+    if ip is None:
+        problem = _host_problem(name)
+        if problem:
+            raise invalid(problem)
+    obviously_local = name == "localhost" or name.endswith((".localhost", ".local", ".internal"))
     if obviously_local and not policy.allowed:
         raise invalid("private, loopback and link-local targets are not allowed")
     if ip is not None and not policy.permits(ip):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dependency_injector import containers, providers
 
 from adapters.background import PeriodicTask
@@ -15,6 +17,7 @@ from adapters.postgres.pool import PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_logs import PostgresRequestLogQueries, PostgresRequestLogSink
 from adapters.postgres.resources import PostgresResourceReader, PostgresSecrets
+from adapters.postgres.retention import PostgresExpiredRecords
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
 from application.health import CheckHealth
@@ -29,6 +32,7 @@ from application.resources import (
     PatchResource,
     ReplaceResource,
 )
+from application.retention import PurgeExpired
 from application.webhooks import (
     DispatchWebhooks,
     ListDeliveries,
@@ -41,6 +45,7 @@ from entrypoints.settings import Settings
 
 VERSION = "1.0.0"
 PARTITION_CHECK_SECONDS = 3600.0
+RETENTION_PURGE_SECONDS = 300.0
 
 
 class Container(containers.DeclarativeContainer):
@@ -103,6 +108,14 @@ class Container(containers.DeclarativeContainer):
         interval=settings.provided.webhook_dispatch_interval,
         enabled=settings.provided.webhook_dispatch_in_serve,
     )
+    purge_expired = providers.Singleton(
+        PurgeExpired,
+        records=providers.Singleton(PostgresExpiredRecords, pool=pool),
+        clock=clock,
+        webhook_retention=providers.Callable(
+            lambda s: timedelta(days=s.webhook_delivery_retention_days), settings
+        ),
+    )
     services = providers.List(
         key_finder,
         secrets,
@@ -125,6 +138,13 @@ class Container(containers.DeclarativeContainer):
             interval=PARTITION_CHECK_SECONDS,
             job=request_log_sink.provided.ensure_partitions,
             at_start=True,
+            at_stop=False,
+        ),
+        providers.Singleton(
+            PeriodicTask,
+            name="retention-purge",
+            interval=RETENTION_PURGE_SECONDS,
+            job=purge_expired,
             at_stop=False,
         ),
         webhook_dispatcher,

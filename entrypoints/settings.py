@@ -110,6 +110,7 @@ class Settings:
     webhook_retry_base: float = 5.0
     webhook_retry_cap: float = 4 * 3600.0
     webhook_retry_window: float = 24 * 3600.0
+    webhook_delivery_retention_days: int = 7
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -152,6 +153,9 @@ class Settings:
             webhook_retry_base=_float(env, "WEBHOOK_RETRY_BASE", 5.0, 0.001, 86400),
             webhook_retry_cap=_float(env, "WEBHOOK_RETRY_CAP", 4 * 3600.0, 0.001, 86400),
             webhook_retry_window=_float(env, "WEBHOOK_RETRY_WINDOW", 24 * 3600.0, 0.01, 604800),
+            webhook_delivery_retention_days=_int(
+                env, "WEBHOOK_DELIVERY_RETENTION_DAYS", 7, 1, 3650
+            ),
         )
         return settings.validate()
 

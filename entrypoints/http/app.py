@@ -23,6 +23,7 @@ from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.pipeline import Pipeline
+from entrypoints.http.strict_body import strict_json_body
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,15 @@ def create_app(container: Container) -> Litestar:
                 await _stop_within(service, SERVICE_STOP_SECONDS)
             await pool.close(timeout=POOL_CLOSE_SECONDS)
 
+    # Litestar runs only the innermost before_request hook: a handler or controller
+    # that sets its own must call strict_json_body too.
     routers = [
-        Router(path=prefix, route_handlers=_handlers(), include_in_schema=prefix == "/api/v1")
+        Router(
+            path=prefix,
+            route_handlers=_handlers(),
+            include_in_schema=prefix == "/api/v1",
+            before_request=strict_json_body,
+        )
         for prefix in API_PREFIXES
     ]
     return Litestar(

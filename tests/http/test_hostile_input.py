@@ -7,6 +7,8 @@ import json
 from litestar.testing import AsyncTestClient
 
 from entrypoints.container import Container
+from entrypoints.http.app import create_app
+from entrypoints.http.strict_body import strict_json_body
 from tests.conftest import bearer, issue
 from tests.support.logs import logged_rows
 
@@ -78,3 +80,18 @@ async def test_a_non_admin_may_not_filter_keys_even_by_their_own_user(
     mine = await issue(container, "carol")
     response = await client.get("/api/keys?userId=carol", headers=bearer(mine))
     assert response.status_code == 403
+
+
+def test_every_json_body_route_decodes_strictly(container: Container) -> None:
+    """Litestar runs only the innermost before_request hook: one set on a handler or a
+    controller would silently bring back lax coercion of JSON strings."""
+    app = create_app(container)
+    handlers = [
+        handler
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if route.path.startswith("/api/") and handler.parsed_data_field is not None
+    ]
+    assert len({h.handler_name for h in handlers}) >= 5, [h.handler_name for h in handlers]
+    for handler in handlers:
+        assert handler.resolve_before_request() is strict_json_body, handler.handler_name

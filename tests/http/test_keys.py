@@ -112,6 +112,23 @@ async def test_admin_sets_user_and_rate_limit(client: Client, container: Contain
     assert (response.json()["userId"], response.json()["rateLimit"]) == ("u9", 5000)
 
 
+async def test_rate_limit_must_be_a_json_integer_not_a_string_or_float(
+    client: Client, container: Container
+) -> None:
+    admin = bearer(await issue(container, user="root", permissions=("admin",)))
+    for value in ["5000", "1e3", "null", 5000.0]:
+        response = await client.post(
+            REGISTER, json={"name": "svc", "userId": "u9", "rateLimit": value}, headers=admin
+        )
+        assert response.status_code == 400, (value, response.text)
+        body = response.json()
+        assert body["error"] == "Validation failed"
+        [detail] = body["details"]
+        assert detail["field"] == "rateLimit" and "got" in detail["message"], (value, detail)
+    listed = await client.get("/api/keys", params={"userId": "u9"}, headers=admin)
+    assert listed.json()["data"] == []
+
+
 async def test_registration_can_be_switched_off(settings: Settings) -> None:
     app = create_asgi(build_container(replace(settings, registration_enabled=False)))
     async with AsyncTestClient(app=app) as client:  # type: ignore[arg-type]

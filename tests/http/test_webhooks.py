@@ -105,6 +105,32 @@ async def test_invalid_subscriptions_are_400_with_details(
     assert field in detail["field"] or f"`{field}`" in detail["message"], detail
 
 
+MALFORMED_URLS = [
+    "https://hooks.example.com/my hook",
+    "https://hooks example.com/",
+    "https://hooks.example.com/\x01",
+    "https://hooks.example.com/\u00e9",
+    "https:///hook",
+    "https://user:pw@hooks.example.com/",
+    "https://" + "a" * 64 + ".example.com/",
+    "https://2130706433/",
+]
+
+
+async def test_malformed_urls_are_400_naming_url_and_store_nothing(
+    client: Client, container: Container
+) -> None:
+    alice = bearer(await issue(container, "alice"))
+    for url in MALFORMED_URLS:
+        response = await client.post(HOOKS, json={**GOOD, "url": url}, headers=alice)
+        assert response.status_code == 400, (url, response.text)
+        body = response.json()
+        assert body["error"] == "Invalid webhook", body
+        [detail] = body["details"]
+        assert detail["field"] == "url" and detail["message"], (url, detail)
+    assert (await client.get(HOOKS, headers=alice)).json()["data"] == []
+
+
 @pytest.fixture
 async def loopback_client(settings: Settings) -> AsyncIterator[tuple[Client, Container]]:
     allowed = replace(

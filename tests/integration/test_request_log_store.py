@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from adapters.postgres.request_logs import PostgresRequestLogSink
 from domain.request_log import RequestLogEntry
@@ -112,3 +115,97 @@ async def test_a_refused_row_does_not_hold_back_the_others(
     assert len(rows) == 22 and sink.pending == 0 and sink.dropped == 0
     assert "/api/x\ufffdy" in rows
     assert rows["/api/orphan"]["api_key_id"] is None
+
+
+ENSURE = "SELECT request_logs_ensure_partitions(%s, %s)"
+FAR_DAYS = "^request_logs_p2[1-9]"  # partitions the tests below make, years 2100 on
+
+
+def far_partitions(db: str) -> set[str]:
+    with psycopg.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'request_logs'::regclass AND c.relname ~ %s",
+            (FAR_DAYS,),
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+@pytest.fixture
+def far_days(db: str) -> Iterator[str]:
+    """The database, with the far-future partitions a test makes dropped afterwards."""
+    yield db
+    with psycopg.connect(db, autocommit=True) as conn:
+        for name in far_partitions(db):
+            conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
+
+
+async def test_concurrent_callers_make_each_day_once_and_none_fails(far_days: str) -> None:
+    first, days, callers = date(2100, 1, 1), 6, 8
+    conns = [
+        await psycopg.AsyncConnection.connect(far_days, autocommit=True) for _ in range(callers)
+    ]
+    go = asyncio.Event()
+
+    async def call(conn: psycopg.AsyncConnection, offset: int) -> int:  # type: ignore[type-arg]
+        await go.wait()
+        async with conn.transaction():
+            row = await (
+                await conn.execute(ENSURE, (first + timedelta(days=offset), days))
+            ).fetchone()
+            # Committing a little later widens the window in which others look and act.
+            await asyncio.sleep(0.02)
+        assert row is not None
+        return int(row[0])
+
+    try:
+        calls = [asyncio.create_task(call(c, i % 3)) for i, c in enumerate(conns)]
+        go.set()
+        created = await asyncio.gather(*calls)
+    finally:
+        for conn in conns:
+            await conn.close()
+    expected = {f"request_logs_p{first + timedelta(days=d):%Y%m%d}" for d in range(days + 2)}
+    assert far_partitions(far_days) == expected
+    assert sum(created) == len(expected)
+
+
+async def ungranted_locks(
+    watcher: psycopg.AsyncConnection, pid: int
+) -> list[tuple[str, str | None]]:  # type: ignore[type-arg]
+    """The locks `pid` is waiting for, once it waits for any (up to 5 s)."""
+    for _ in range(100):
+        cur = await watcher.execute(
+            "SELECT locktype, relation::regclass::text FROM pg_locks"
+            " WHERE pid = %s AND NOT granted",
+            (pid,),
+        )
+        waiting = await cur.fetchall()
+        if waiting:
+            return waiting
+        await asyncio.sleep(0.05)
+    return []
+
+
+async def test_a_second_caller_waits_its_turn_without_queueing_for_the_table_lock(
+    far_days: str,
+) -> None:
+    """A caller queued for ACCESS EXCLUSIVE on request_logs would hold up every request-log
+    write and read behind it; one waiting its turn finds the partitions made."""
+    first = date(2101, 1, 1)
+    connect = psycopg.AsyncConnection.connect
+    async with (
+        await connect(far_days, autocommit=True) as first_caller,
+        await connect(far_days, autocommit=True) as second_caller,
+        await connect(far_days, autocommit=True) as watcher,
+    ):
+        await first_caller.execute("BEGIN")
+        assert await (await first_caller.execute(ENSURE, (first, 3))).fetchone() == (3,)
+        second = asyncio.create_task(second_caller.execute(ENSURE, (first, 3)))
+        try:
+            waiting = await ungranted_locks(watcher, second_caller.info.backend_pid)
+        finally:
+            await first_caller.execute("COMMIT")
+        assert await (await second).fetchone() == (0,)
+    assert waiting == [("advisory", None)]
+    assert len(far_partitions(far_days)) == 3

@@ -27,12 +27,20 @@ def test_webhook_settings_from_the_environment() -> None:
     assert Settings.from_env({}).webhook_allow_private == ()
 
 
+def test_webhook_delivery_retention_is_days_and_defaults_to_a_week() -> None:
+    assert Settings.from_env({}).webhook_delivery_retention_days == 7
+    env = {"WEBHOOK_DELIVERY_RETENTION_DAYS": "30"}
+    assert Settings.from_env(env).webhook_delivery_retention_days == 30
+
+
 @pytest.mark.parametrize(
     ("env", "name"),
     [
         ({"WEBHOOK_ALLOW_PRIVATE": "localhost"}, "WEBHOOK_ALLOW_PRIVATE"),
         ({"WEBHOOK_TIMEOUT": "20", "WEBHOOK_LEASE": "10"}, "WEBHOOK_LEASE"),
         ({"WEBHOOK_DISPATCH_INTERVAL": "0"}, "WEBHOOK_DISPATCH_INTERVAL"),
+        ({"WEBHOOK_DELIVERY_RETENTION_DAYS": "0"}, "WEBHOOK_DELIVERY_RETENTION_DAYS"),
+        ({"WEBHOOK_DELIVERY_RETENTION_DAYS": "7d"}, "WEBHOOK_DELIVERY_RETENTION_DAYS"),
     ],
 )
 def test_bad_webhook_settings_are_named(env: dict[str, str], name: str) -> None:

@@ -112,6 +112,33 @@ def test_the_allow_list_opens_only_its_ranges() -> None:
         ("http://[::ffff:10.0.0.1]/", "not allowed"),
         ("http://localhost:8080/", "not allowed"),
         ("https://example.com/" + "a" * 2048, "1-2048"),
+        ("https://exa mple.com/hook", "a space"),
+        ("https://example.com/my hook", "a space"),
+        (" https://example.com/", "a space"),
+        ("https://example.com/\t", "a control character"),
+        ("https://exa\nmple.com/", "a control character"),
+        ("https://example.com/\x00", "a control character"),
+        ("https://example.com/\x7f", "a control character"),
+        ("https://exämple.com/", "xn--"),
+        ("https://example.com/<script>", "'<'"),
+        ('https://example.com/a"b', "'\"'"),
+        ("https://example.com\\@evil.example/", "'\\\\'"),
+        ("https://example.com/%zz", "two hex digits"),
+        ("http://:80/x", "must name a host"),
+        ("https://?x", "must name a host"),
+        ("https://@example.com/", "credentials"),
+        ("https://user@example.com/", "credentials"),
+        ("https://-example.com/", "labels"),
+        ("https://example..com/", "labels"),
+        ("https://ex%41mple.com/", "labels"),
+        ("https://" + "a" * 64 + ".com/", "labels"),
+        ("https://" + ("a" * 60 + ".") * 5 + "com/", "at most 253"),
+        ("https://[v1.x]/", "bracketed host"),
+        # Resolvers read these as 127.0.0.1 / 1.2.0.3; only dotted quads are accepted.
+        ("https://2130706433/", "IPv4"),
+        ("https://0x7f.1/", "IPv4"),
+        ("https://01.2.3.4/", "IPv4"),
+        ("http://127.0.0.1./", "not allowed"),
     ],
 )
 def test_bad_urls_are_refused_at_subscribe_time(url: str, message: str) -> None:
@@ -126,6 +153,24 @@ def test_good_urls_and_allowed_private_ones_pass() -> None:
     assert validate_url("http://93.184.216.34:8080/", NO_PRIVATE)
     assert validate_url("http://127.0.0.1:9000/hook", LOOPBACK_ALLOWED)
     assert validate_url("http://localhost:9000/hook", LOOPBACK_ALLOWED)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/a/b?x=1&y=%20z#frag",
+        "HTTPS://EXAMPLE.COM/",
+        "https://example.com./hook",
+        "https://my_host.example.com/",
+        "https://xn--exmple-cua.com/",
+        "https://123.example.com/",
+        "https://[2606:4700::1111]:8443/hook",
+        "https://example.com:8443/a;b=c/(d)*!$'",
+        "https://" + "a" * 63 + ".com/",
+    ],
+)
+def test_unusual_but_valid_urls_pass(url: str) -> None:
+    assert validate_url(url, NO_PRIVATE) == url
 
 
 def test_event_types_must_be_known_and_present() -> None:

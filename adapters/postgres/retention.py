@@ -1,0 +1,58 @@
+"""Retention deletes in PostgreSQL: each call is one batch in one short transaction (the
+pool's connections autocommit). SKIP LOCKED lets every worker's purge run at once
+without waiting on each other, or on a request that holds one of the rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+# A claim may be reusing an expired record right now (adapters/postgres/resources.py):
+# it holds the row locked, so it is skipped here and lives on with its new expiry.
+DELETE_EXPIRED_IDEMPOTENCY_KEYS = """
+WITH expired AS (
+    SELECT user_id, key FROM idempotency_keys
+    WHERE expires_at <= now()
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM idempotency_keys k USING expired
+WHERE k.user_id = expired.user_id AND k.key = expired.key
+"""
+
+# A delivery never returns to pending once it has ended, so an event found finished
+# stays finished. Its deliveries and their attempts go with it (ON DELETE CASCADE).
+# Events that lost every delivery when their subscription was deleted go too.
+DELETE_FINISHED_WEBHOOK_EVENTS = """
+WITH finished AS (
+    SELECT e.id FROM webhook_events e
+    WHERE e.created_at < %(before)s
+      AND NOT EXISTS (
+          SELECT 1 FROM webhook_deliveries d
+          WHERE d.event_id = e.id AND (d.status = 'pending' OR d.updated_at >= %(before)s)
+      )
+    ORDER BY e.created_at
+    LIMIT %(limit)s
+    FOR UPDATE OF e SKIP LOCKED
+)
+DELETE FROM webhook_events e USING finished WHERE e.id = finished.id
+"""
+
+
+class PostgresExpiredRecords:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def delete_expired_idempotency_keys(self, limit: int) -> int:
+        return await self._delete(DELETE_EXPIRED_IDEMPOTENCY_KEYS, {"limit": limit})
+
+    async def delete_finished_webhook_events(self, ended_before: datetime, limit: int) -> int:
+        params = {"before": ended_before, "limit": limit}
+        return await self._delete(DELETE_FINISHED_WEBHOOK_EVENTS, params)
+
+    async def _delete(self, statement: str, params: dict[str, Any]) -> int:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(statement, params)
+            return max(cur.rowcount, 0)

@@ -1,0 +1,82 @@
+"""Retention: rows past their use are deleted in small batches by a periodic job.
+
+Idempotency records are kept 24 h (the contract's promise) and then go. A webhook
+event goes, with its deliveries and their attempts, once every delivery of it has
+ended (succeeded, or failed for good) longer ago than the retention.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from application.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class ExpiredRecords(Protocol):
+    async def delete_expired_idempotency_keys(self, limit: int) -> int:
+        """Delete up to `limit` idempotency records past their expiry; returns how many."""
+        ...
+
+    async def delete_finished_webhook_events(self, ended_before: datetime, limit: int) -> int:
+        """Delete up to `limit` webhook events created before `ended_before` none of whose
+        deliveries is pending or ended since, with their deliveries; returns how many."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    idempotency_keys: int
+    webhook_events: int
+
+
+class PurgeExpired:
+    """One run deletes at most `max_batches` batches of each kind, each batch its own short
+    transaction, so that no run holds row locks for long or keeps a shutdown waiting;
+    what is left goes in the next run."""
+
+    def __init__(
+        self,
+        records: ExpiredRecords,
+        clock: Clock,
+        *,
+        webhook_retention: timedelta,
+        batch: int = 1000,
+        max_batches: int = 50,
+    ) -> None:
+        self._records = records
+        self._clock = clock
+        self._webhook_retention = webhook_retention
+        self._batch = batch
+        self._max_batches = max_batches
+
+    async def __call__(self) -> PurgeResult:
+        ended_before = self._clock.now() - self._webhook_retention
+        result = PurgeResult(
+            idempotency_keys=await self._in_batches(self._records.delete_expired_idempotency_keys),
+            webhook_events=await self._in_batches(
+                lambda limit: self._records.delete_finished_webhook_events(ended_before, limit)
+            ),
+        )
+        if result.idempotency_keys or result.webhook_events:
+            log.info(
+                "retention: deleted %d expired idempotency records and %d webhook events"
+                " (with their deliveries)",
+                result.idempotency_keys,
+                result.webhook_events,
+            )
+        return result
+
+    async def _in_batches(self, delete: Callable[[int], Awaitable[int]]) -> int:
+        total = 0
+        for _ in range(self._max_batches):
+            deleted = await delete(self._batch)
+            total += deleted
+            if deleted < self._batch:
+                break
+        return total
