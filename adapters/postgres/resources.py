@@ -47,7 +47,13 @@ SORT_KEYS: dict[Sort, tuple[str, str]] = {
 }
 DIRECTIONS: dict[Order, tuple[str, str]] = {Order.ASC: ("ASC", ">"), Order.DESC: ("DESC", "<")}
 FILTER_CATEGORY = "category = %(category)s"
-FILTER_SEARCH = r"(name ILIKE %(pattern)s ESCAPE '\' OR description ILIKE %(pattern)s ESCAPE '\')"
+# search_text is lower(name) || chr(31) || lower(description), stored (migration 0008).
+FILTER_SEARCH = r"search_text LIKE lower(%(pattern)s) ESCAPE '\'"
+SEARCH_SEPARATOR = "\x1f"
+# A term holding the separator could match across the two fields in search_text.
+FILTER_SEARCH_FIELDS = (
+    r"(name ILIKE %(pattern)s ESCAPE '\' OR description ILIKE %(pattern)s ESCAPE '\')"
+)
 AFTER_CURSOR = "({key}, id) {op} (%(after_value)s::{cast}, %(after_id)s)"
 # Count and page in one statement: one round trip, and the count row is there even
 # when the page is empty.
@@ -64,7 +70,9 @@ MAX_OFFSET = 2**62
 
 
 @functools.cache
-def list_sql(sort: Sort, order: Order, by_category: bool, searching: bool, after: bool) -> str:
+def list_sql(
+    sort: Sort, order: Order, by_category: bool, search_filter: str | None, after: bool
+) -> str:
     """The list statement for one shape of query, built only from the constants above."""
     key, cast = SORT_KEYS[sort]
     if by_category and sort is Sort.CATEGORY:
@@ -73,10 +81,16 @@ def list_sql(sort: Sort, order: Order, by_category: bool, searching: bool, after
         # coalesce() form made it walk the whole category index.
         key = "category"
     direction, op = DIRECTIONS[order]
-    filters = [f for f, on in ((FILTER_CATEGORY, by_category), (FILTER_SEARCH, searching)) if on]
+    filters = [f for f in (FILTER_CATEGORY if by_category else None, search_filter) if f]
     where = " AND ".join(filters) or "true"
     after_sql = " AND " + AFTER_CURSOR.format(key=key, op=op, cast=cast) if after else ""
     return LIST.format(where=where, after=after_sql, key=key, direction=direction)
+
+
+def search_filter(search: str | None) -> str | None:
+    if not search:
+        return None
+    return FILTER_SEARCH_FIELDS if SEARCH_SEPARATOR in search else FILTER_SEARCH
 
 
 def like_pattern(search: str) -> str:
@@ -116,7 +130,11 @@ class PostgresResourceReader:
     async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], int]:
         after = query.after
         sql = list_sql(
-            query.sort, query.order, query.category is not None, bool(query.search), bool(after)
+            query.sort,
+            query.order,
+            query.category is not None,
+            search_filter(query.search),
+            bool(after),
         )
         params = {
             "category": query.category,
