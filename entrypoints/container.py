@@ -16,7 +16,11 @@ from adapters.postgres.last_used import BatchedUsageRecorder
 from adapters.postgres.pool import PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_logs import PostgresRequestLogQueries, PostgresRequestLogSink
-from adapters.postgres.resources import PostgresResourceReader, PostgresSecrets
+from adapters.postgres.resources import (
+    PostgresResourceCounts,
+    PostgresResourceReader,
+    PostgresSecrets,
+)
 from adapters.postgres.retention import PostgresExpiredRecords
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
@@ -46,6 +50,8 @@ from entrypoints.settings import Settings
 VERSION = "1.0.0"
 PARTITION_CHECK_SECONDS = 3600.0
 RETENTION_PURGE_SECONDS = 300.0
+# Every write appends a count delta; folding them often keeps a total a sum of few rows.
+COUNT_COMPACTION_SECONDS = 5.0
 
 
 class Container(containers.DeclarativeContainer):
@@ -138,6 +144,13 @@ class Container(containers.DeclarativeContainer):
             interval=PARTITION_CHECK_SECONDS,
             job=request_log_sink.provided.ensure_partitions,
             at_start=True,
+            at_stop=False,
+        ),
+        providers.Singleton(
+            PeriodicTask,
+            name="resource-count-compaction",
+            interval=COUNT_COMPACTION_SECONDS,
+            job=providers.Singleton(PostgresResourceCounts, pool=pool).provided.compact,
             at_stop=False,
         ),
         providers.Singleton(
