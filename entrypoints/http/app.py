@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Router
+from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.enums import MediaType
 from litestar.openapi import OpenAPIConfig
@@ -61,6 +62,45 @@ def _dependencies(container: Container) -> dict[str, Provide]:
     }
 
 
+# Set by the outer pipeline (entrypoints/http/pipeline.py), which Litestar does not
+# see: declared here so that the OpenAPI document tells clients they exist.
+DOCUMENTED_HEADERS = [
+    ResponseHeader(
+        name="X-Request-Id",
+        documentation_only=True,
+        description="This request's id (the client's own X-Request-Id when it sent one);"
+        " also in request_logs and in 500 bodies.",
+    ),
+    ResponseHeader(
+        name="X-RateLimit-Limit",
+        documentation_only=True,
+        description="Authenticated responses: the key's requests per rolling hour.",
+    ),
+    ResponseHeader(
+        name="X-RateLimit-Remaining",
+        documentation_only=True,
+        description="Authenticated responses: requests left in the rolling hour.",
+    ),
+    ResponseHeader(
+        name="RateLimit-Policy",
+        documentation_only=True,
+        description='Authenticated responses: e.g. "hourly";q=100;w=3600.',
+    ),
+    ResponseHeader(
+        name="RateLimit",
+        documentation_only=True,
+        description='Authenticated responses: e.g. "hourly";r=42;t=1800'
+        " (t: seconds until the quota is whole again).",
+    ),
+]
+API_DESCRIPTION = (
+    "Every path below is also served without the version segment (/api/...), the same"
+    " as /api/v1. /api/v2/... (or the header Accept-Version: 2 on an unversioned path)"
+    ' wraps each successful body as {"data": ..., "meta": ...}; an unsupported'
+    " Accept-Version is a 400. A 429 carries Retry-After in seconds."
+)
+
+
 def _handlers() -> list[Any]:
     return [health, *keys.HANDLERS, ResourceController, *webhooks.HANDLERS]
 
@@ -104,6 +144,7 @@ def create_app(container: Container) -> Litestar:
             route_handlers=_handlers(),
             include_in_schema=prefix == "/api/v1",
             before_request=strict_json_body,
+            response_headers=DOCUMENTED_HEADERS,
         )
         for prefix in API_PREFIXES
     ]
@@ -117,6 +158,7 @@ def create_app(container: Container) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="keygate",
             version=VERSION,
+            description=API_DESCRIPTION,
             path="/api/docs",
             # /api/docs is the document itself; /docs renders it (controllers/docs.py).
             render_plugins=[JsonRenderPlugin(path="/", media_type=MediaType.JSON)],

@@ -53,3 +53,18 @@ async def test_docs_page_renders_from_local_assets_only(client: Client) -> None:
 async def test_the_docs_page_never_calls_the_online_validator(client: Client) -> None:
     page = (await client.get("/docs")).text
     assert "validatorUrl: null" in page
+
+
+async def test_the_document_declares_the_pipeline_headers_and_the_aliases(client: Client) -> None:
+    doc = (await client.get("/api/docs")).json()
+    assert "without the version segment" in doc["info"]["description"]
+    assert "/api/v2/" in doc["info"]["description"]
+    assert "Accept-Version" in doc["info"]["description"]
+    listing = doc["paths"]["/api/v1/resources"]["get"]["responses"]["200"]
+    assert {
+        "X-Request-Id",
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "RateLimit-Policy",
+        "RateLimit",
+    } <= set(listing["headers"])
