@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -31,6 +31,7 @@ from domain.keys import (
     is_admin,
 )
 from domain.pagination import PageInfo, PageRequest, page_info
+from domain.resources import CursorCodec, cursor_error, page_with_cursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +50,11 @@ class ApiKeyRepository(Protocol):
     async def get(self, key_id: int) -> ApiKey | None: ...
 
     async def list(
-        self, user_id: UserId | None, page: PageRequest
-    ) -> tuple[Sequence[ApiKey], int]: ...
+        self, user_id: UserId | None, page: PageRequest, after_id: int | None, fetch: int
+    ) -> tuple[Sequence[ApiKey], int]:
+        """Up to `fetch` keys in id order: after `after_id` when given, else from the
+        page's offset; and how many keys match in all."""
+        ...
 
     async def deactivate(self, key_id: int) -> bool:
         """Revoke; True when the key was active until now."""
@@ -132,21 +136,52 @@ async def _visible_key(repo: ApiKeyRepository, caller: Caller, key_id: int) -> A
     return key
 
 
+KEYS_CURSOR = "keys"  # a resources cursor is never taken for a keys cursor
+
+
 class ListKeys:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, codec: Callable[[], Awaitable[CursorCodec]]) -> None:
         self._uow = uow
+        self._codec = codec
 
     async def __call__(
-        self, caller: Caller, user_id: UserId | None, page: PageRequest
+        self,
+        caller: Caller,
+        user_id: UserId | None,
+        page: PageRequest,
+        cursor: str | None = None,
+        *,
+        page_given: bool = False,
     ) -> tuple[Sequence[ApiKey], PageInfo]:
-        """An admin or operator sees every key, or `user_id`'s; anyone else their own."""
+        """An admin or operator sees every key, or `user_id`'s; anyone else their own.
+        Paged by `page`, or by the keyset `cursor` of a previous answer's nextCursor."""
         if isinstance(caller, ApiKey) and not is_admin(caller):
             if user_id is not None:
                 raise PermissionDenied("Only an admin key may filter keys by userId")
             user_id = caller.user_id
+        codec = await self._codec()
+        after_id = None
+        if cursor is not None:
+            if page_given:
+                raise page_with_cursor()
+            after_id = _after_id(codec.open(cursor), user_id)
         async with self._uow() as uow:
-            keys, total = await uow.keys.list(user_id, page)
-        return keys, page_info(page, total)
+            keys, total = await uow.keys.list(user_id, page, after_id, page.limit + 1)
+        items = keys[: page.limit]
+        info = page_info(page, total)
+        if after_id is not None:
+            info = replace(info, page=None, has_next=len(keys) > page.limit)
+        if info.has_next and items:
+            info = replace(info, next_cursor=codec.seal([KEYS_CURSOR, user_id, items[-1].id]))
+        return items, info
+
+
+def _after_id(items: list[object], user_id: UserId | None) -> int:
+    if len(items) != 3 or items[0] != KEYS_CURSOR or type(items[2]) is not int:
+        raise cursor_error("is malformed; use pagination.nextCursor as given")
+    if items[1] != user_id:
+        raise cursor_error("was issued for a different userId")
+    return items[2]
 
 
 class GetKey:

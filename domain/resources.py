@@ -234,14 +234,14 @@ def _choice(enum_type: type[Sort] | type[Order], name: str, value: str | None) -
         ) from None
 
 
-def _page_with_cursor() -> InvalidInput:
+def page_with_cursor() -> InvalidInput:
     return InvalidInput(
         "Query parameters 'cursor' and 'page' cannot be combined",
         [FieldError("page", "omit page when a cursor is given: the cursor replaces it")],
     )
 
 
-def _cursor_error(message: str) -> InvalidInput:
+def cursor_error(message: str) -> InvalidInput:
     return InvalidInput("Invalid query parameter 'cursor'", [FieldError("cursor", message)])
 
 
@@ -278,7 +278,7 @@ def resource_query(
         )
     if cursor is None:
         if page_given and cursor_given:
-            raise _page_with_cursor()
+            raise page_with_cursor()
         return ResourceQuery(
             page=page_request,
             sort=sort_value or Sort.CREATED_AT,
@@ -287,13 +287,13 @@ def resource_query(
             search=search or None,
         )
     if page_given:
-        raise _page_with_cursor()
+        raise page_with_cursor()
     stated = (sort_value, order_value, category, search or None)
     issued = (cursor.sort, cursor.order, cursor.category, cursor.search)
     if any(
         mine is not None and mine != theirs for mine, theirs in zip(stated, issued, strict=True)
     ):
-        raise _cursor_error("was issued for a different sort, order, category or search")
+        raise cursor_error("was issued for a different sort, order, category or search")
     return ResourceQuery(
         page=PageRequest(1, page_request.limit),
         sort=cursor.sort,
@@ -315,8 +315,30 @@ class CursorCodec:
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
+    def seal(self, items: list[Any]) -> str:
+        """Any JSON list as a signed token; `open` gives it back or refuses it."""
+        payload = json.dumps(items, separators=(",", ":"), ensure_ascii=False).encode()
+        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+
+    def open(self, token: str) -> list[Any]:
+        try:
+            body, _, signature = token.partition(".")
+            payload = _unb64(body)
+            valid = hmac.compare_digest(_unb64(signature), self._sign(payload))
+        except (ValueError, binascii.Error):
+            raise cursor_error("is malformed; use pagination.nextCursor as given") from None
+        if not valid:
+            raise cursor_error("was not issued by this server")
+        try:
+            items = json.loads(payload)
+        except ValueError:
+            raise cursor_error("is malformed; use pagination.nextCursor as given") from None
+        if not isinstance(items, list):
+            raise cursor_error("is malformed; use pagination.nextCursor as given")
+        return items
+
     def encode(self, cursor: Cursor) -> str:
-        payload = json.dumps(
+        return self.seal(
             [
                 cursor.sort.value,
                 cursor.order.value,
@@ -324,32 +346,22 @@ class CursorCodec:
                 cursor.last_id,
                 cursor.category,
                 cursor.search,
-            ],
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode()
-        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+            ]
+        )
 
     def decode(self, token: str) -> Cursor:
+        items = self.open(token)
         try:
-            body, _, signature = token.partition(".")
-            payload = _unb64(body)
-            valid = hmac.compare_digest(_unb64(signature), self._sign(payload))
-        except (ValueError, binascii.Error):
-            raise _cursor_error("is malformed; use pagination.nextCursor as given") from None
-        if not valid:
-            raise _cursor_error("was not issued by this server")
-        try:
-            sort, order, value, last_id, category, search = json.loads(payload)
+            sort, order, value, last_id, category, search = items
             cursor = Cursor(Sort(sort), Order(order), value, last_id, category, search)
         except (ValueError, TypeError):
-            raise _cursor_error("is malformed; use pagination.nextCursor as given") from None
+            raise cursor_error("is malformed; use pagination.nextCursor as given") from None
         if not (
             isinstance(cursor.value, str)
             and type(cursor.last_id) is int
             and all(v is None or isinstance(v, str) for v in (cursor.category, cursor.search))
         ):
-            raise _cursor_error("is malformed; use pagination.nextCursor as given")
+            raise cursor_error("is malformed; use pagination.nextCursor as given")
         return cursor
 
     def after(self, query: ResourceQuery, last: Resource) -> str:

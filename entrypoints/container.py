@@ -179,7 +179,6 @@ class Container(containers.DeclarativeContainer):
     issue_key = providers.Singleton(
         IssueKey, uow=uow, self_service=settings.provided.registration_enabled
     )
-    list_keys = providers.Singleton(ListKeys, uow=uow)
     get_key = providers.Singleton(GetKey, uow=uow)
     revoke_key = providers.Singleton(RevokeKey, uow=uow)
     rotate_key = providers.Singleton(RotateKey, uow=uow)
@@ -188,6 +187,11 @@ class Container(containers.DeclarativeContainer):
     list_webhooks = providers.Singleton(ListSubscriptions, uow=uow)
     unsubscribe_webhook = providers.Singleton(Unsubscribe, uow=uow)
     list_webhook_deliveries = providers.Singleton(ListDeliveries, uow=uow)
+
+    resource_reader = providers.Singleton(PostgresResourceReader, pool=pool)
+    list_resources = providers.Singleton(ListResources, reader=resource_reader, secrets=secrets)
+    # Key cursors are signed with the resources' cursor key.
+    list_keys = providers.Singleton(ListKeys, uow=uow, codec=list_resources.provided.codec)
 
     request_log_queries = providers.Singleton(PostgresRequestLogQueries, pool=pool)
     key_usage = providers.Singleton(
@@ -200,8 +204,6 @@ class Container(containers.DeclarativeContainer):
         PruneRequestLogs, queries=request_log_queries, clock=clock
     )
 
-    resource_reader = providers.Singleton(PostgresResourceReader, pool=pool)
-    list_resources = providers.Singleton(ListResources, reader=resource_reader, secrets=secrets)
     get_resource = providers.Singleton(GetResource, reader=resource_reader)
     create_resource = providers.Singleton(CreateResource, uow=uow)
     replace_resource = providers.Singleton(ReplaceResource, uow=uow)

@@ -89,9 +89,16 @@ class InMemoryKeys:
         row = self.rows.get(key_id)
         return row[0] if row else None
 
-    async def list(self, user_id: UserId | None, page: PageRequest) -> tuple[Sequence[ApiKey], int]:
-        keys = [k for k, _ in self.rows.values() if user_id is None or k.user_id == user_id]
-        return keys[page.offset : page.offset + page.limit], len(keys)
+    async def list(
+        self, user_id: UserId | None, page: PageRequest, after_id: int | None, fetch: int
+    ) -> tuple[Sequence[ApiKey], int]:
+        keys = sorted(
+            (k for k, _ in self.rows.values() if user_id is None or k.user_id == user_id),
+            key=lambda k: k.id,
+        )
+        if after_id is not None:
+            return [k for k in keys if k.id > after_id][:fetch], len(keys)
+        return keys[page.offset : page.offset + fetch], len(keys)
 
     async def deactivate(self, key_id: int) -> bool:
         row = self.rows.get(key_id)

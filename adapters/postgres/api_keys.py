@@ -25,9 +25,11 @@ RETURNING {COLUMNS}
 """
 SELECT_BY_ID = f"SELECT {COLUMNS} FROM api_keys WHERE id = %s"
 SELECT_BY_HASH = f"SELECT {COLUMNS} FROM api_keys WHERE key_hash = %s"
+# The total counts every match, also when a cursor starts the page further on.
 SELECT_PAGE = f"""
-SELECT {COLUMNS}, count(*) OVER () AS total FROM api_keys
+SELECT {COLUMNS} FROM api_keys
 WHERE (%(user_id)s::text IS NULL OR user_id = %(user_id)s)
+  AND (%(after_id)s::integer IS NULL OR id > %(after_id)s)
 ORDER BY id LIMIT %(limit)s OFFSET %(offset)s
 """
 COUNT_KEYS = """
@@ -77,16 +79,20 @@ class PostgresApiKeyRepository:
         row = await cur.fetchone()
         return key_from_row(row) if row else None
 
-    async def list(self, user_id: UserId | None, page: PageRequest) -> tuple[Sequence[ApiKey], int]:
-        params = {"user_id": user_id, "limit": page.limit, "offset": page.offset}
+    async def list(
+        self, user_id: UserId | None, page: PageRequest, after_id: int | None, fetch: int
+    ) -> tuple[Sequence[ApiKey], int]:
+        params = {
+            "user_id": user_id,
+            "after_id": after_id,
+            "limit": fetch,
+            "offset": 0 if after_id is not None else page.offset,
+        }
         cur = await self._conn.execute(SELECT_PAGE, params)
         rows = await cur.fetchall()
-        if rows:
-            return [key_from_row(r) for r in rows], rows[0][-1]
-        # Past the last page the window count is gone with the rows; count apart.
         cur = await self._conn.execute(COUNT_KEYS, params)
         total_row = await cur.fetchone()
-        return [], total_row[0] if total_row else 0
+        return [key_from_row(r) for r in rows], total_row[0] if total_row else 0
 
     async def deactivate(self, key_id: int) -> bool:
         cur = await self._conn.execute(DEACTIVATE, (key_id,))

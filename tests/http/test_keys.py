@@ -220,6 +220,32 @@ async def test_list_paging_parameters_are_validated(client: Client, container: C
     assert capped["pagination"]["limit"] == 100
 
 
+async def test_keys_are_listed_by_cursor_like_resources(
+    client: Client, container: Container
+) -> None:
+    keys = [await issue(container, user="u1", name=f"k{i}") for i in range(5)]
+    await issue(container, user="u2")
+    mine = bearer(keys[0])
+    first = (await client.get("/api/keys?limit=2", headers=mine)).json()["pagination"]
+    assert first["hasNext"] and first["nextCursor"]
+    seen, cursor = [], first["nextCursor"]
+    while cursor:
+        response = await client.get(f"/api/keys?limit=2&cursor={cursor}", headers=mine)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["pagination"]["page"] is None and body["pagination"]["total"] == 5
+        seen += [k["id"] for k in body["data"]]
+        cursor = body["pagination"]["nextCursor"]
+    assert seen == [k.key.id for k in keys[2:]]
+    both = await client.get(f"/api/keys?page=2&cursor={first['nextCursor']}", headers=mine)
+    assert both.status_code == 400 and "page" in both.text
+    forged = await client.get("/api/keys?cursor=abc.def", headers=mine)
+    assert forged.status_code == 400 and "cursor" in forged.text
+    other = bearer(await issue(container, user="u2"))
+    stolen = await client.get(f"/api/keys?cursor={first['nextCursor']}", headers=other)
+    assert stolen.status_code == 400  # bound to u1's listing
+
+
 async def test_v2_wraps_bodies_and_echoes_the_request_id(
     client: Client, container: Container
 ) -> None:

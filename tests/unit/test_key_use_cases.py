@@ -6,6 +6,7 @@ from application.keys import Authenticate, IssueKey, ListKeys, RevokeKey, Rotate
 from application.quota import CheckQuota
 from domain.errors import (
     Conflict,
+    InvalidInput,
     NotFound,
     PermissionDenied,
     QuotaExceeded,
@@ -14,6 +15,7 @@ from domain.errors import (
 )
 from domain.keys import OPERATOR, KeyRequest, Permission
 from domain.pagination import PageRequest
+from domain.resources import CursorCodec
 from tests.fakes import FakeClock, InMemoryKeys, InMemoryQuotaStore, RecordingUsage
 
 R, W, A = Permission.READ, Permission.WRITE, Permission.ADMIN
@@ -108,15 +110,54 @@ async def test_a_weaker_key_cannot_rotate_a_stronger_one(keys: InMemoryKeys) -> 
     assert (await keys.get(strong.key.id)).is_active  # type: ignore[union-attr]
 
 
+async def codec() -> CursorCodec:
+    return CursorCodec("test-secret")
+
+
+def list_keys(keys: InMemoryKeys) -> ListKeys:
+    return ListKeys(keys, codec)
+
+
 async def test_list_keys_scopes_non_admins_to_their_user(keys: InMemoryKeys) -> None:
     a = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u1")
     await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u2")
-    listed, info = await ListKeys(keys)(a.key, None, PageRequest())
+    listed, info = await list_keys(keys)(a.key, None, PageRequest())
     assert [k.user_id for k in listed] == ["u1"] and info.total == 1
     with pytest.raises(PermissionDenied):
-        await ListKeys(keys)(a.key, "u2", PageRequest())
-    everyone, _ = await ListKeys(keys)(OPERATOR, None, PageRequest())
+        await list_keys(keys)(a.key, "u2", PageRequest())
+    everyone, _ = await list_keys(keys)(OPERATOR, None, PageRequest())
     assert len(everyone) == 2
+
+
+async def test_list_keys_walks_by_cursor_without_repeats_or_gaps(keys: InMemoryKeys) -> None:
+    for i in range(7):
+        await IssueKey(keys)(KeyRequest(f"k{i}", frozenset({R}), user_id="u1"), OPERATOR, "-")
+    seen: list[int] = []
+    page, info = await list_keys(keys)(OPERATOR, "u1", PageRequest(limit=3))
+    seen += [k.id for k in page]
+    while info.next_cursor:
+        page, info = await list_keys(keys)(OPERATOR, "u1", PageRequest(limit=3), info.next_cursor)
+        assert info.page is None and info.total == 7
+        seen += [k.id for k in page]
+    assert seen == sorted(seen) and len(set(seen)) == 7
+
+
+async def test_a_key_cursor_is_bound_to_its_user_filter_and_not_to_a_page(
+    keys: InMemoryKeys,
+) -> None:
+    for user in ("u1", "u1", "u2"):
+        await IssueKey(keys)(KeyRequest("k", frozenset({R}), user_id=user), OPERATOR, "-")
+    _, info = await list_keys(keys)(OPERATOR, "u1", PageRequest(limit=1))
+    assert info.next_cursor
+    with pytest.raises(InvalidInput, match="cursor"):
+        await list_keys(keys)(OPERATOR, "u2", PageRequest(limit=1), info.next_cursor)
+    with pytest.raises(InvalidInput, match="page"):
+        await list_keys(keys)(
+            OPERATOR, "u1", PageRequest(limit=1), info.next_cursor, page_given=True
+        )
+    resource_cursor = (await codec()).seal(["name", "asc", "x", 1, None, None])
+    with pytest.raises(InvalidInput, match="cursor"):
+        await list_keys(keys)(OPERATOR, "u1", PageRequest(limit=1), resource_cursor)
 
 
 async def test_check_quota_raises_with_retry_after_and_fails_as_configured(

@@ -101,8 +101,18 @@ async def list_keys(
     page: Annotated[int | None, QueryParameter(ge=1)] = None,
     limit: Annotated[int | None, QueryParameter(ge=1)] = None,
     user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
+    cursor: Annotated[
+        str | None,
+        QueryParameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
+    ] = None,
 ) -> Response[KeyList]:
-    keys, info = await list_keys(caller_of(request), user_id, page_request(page, limit))
+    keys, info = await list_keys(
+        caller_of(request),
+        user_id,
+        page_request(page, limit),
+        cursor,
+        page_given=page is not None,
+    )
     return present(request, [KeyView.of(k) for k in keys], pagination=info)
 
 
