@@ -11,6 +11,7 @@ import os
 import secrets
 import signal
 from collections.abc import Iterator
+from typing import Any
 
 from adapters.postgres.request_logs import DRAIN_SECONDS
 from entrypoints.settings import Settings
@@ -56,9 +57,8 @@ def run_server(settings: Settings) -> None:
         return
 
     from granian.constants import Interfaces
-    from granian.server import Server
 
-    Server(
+    granian_server()(
         APP_FACTORY,
         address=settings.host,
         port=settings.port,
@@ -68,3 +68,21 @@ def run_server(settings: Settings) -> None:
         log_access=False,
         workers_kill_timeout=KILL_AFTER_SECONDS,
     ).serve()
+
+
+def granian_server() -> type[Any]:
+    """granian's server, acting on the first stop signal only.
+
+    A second stop signal that lands while the first is being handled re-entered
+    threading.Event.set and deadlocked on its lock, leaving the supervisor alive
+    forever (seen: Ctrl-C reaches the whole process group and `uv run` forwards it
+    as well)."""
+    from granian.server import Server
+
+    class OnceStoppedServer(Server):  # type: ignore[misc,valid-type]
+        def signal_handler_interrupt(self, *args: object, **kwargs: object) -> None:
+            if self.interrupt_signal:
+                return
+            super().signal_handler_interrupt(*args, **kwargs)
+
+    return OnceStoppedServer
