@@ -30,8 +30,14 @@ from domain.keys import (
     hash_key,
     is_admin,
 )
-from domain.pagination import PageInfo, PageRequest, page_info
-from domain.resources import CursorCodec, cursor_error, page_with_cursor
+from domain.pagination import (
+    PageInfo,
+    PageRequest,
+    SignedCursors,
+    cursor_error,
+    page_info,
+    page_with_cursor,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +146,9 @@ KEYS_CURSOR = "keys"  # a resources cursor is never taken for a keys cursor
 
 
 class ListKeys:
-    def __init__(self, uow: UnitOfWorkFactory, codec: Callable[[], Awaitable[CursorCodec]]) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, codec: Callable[[], Awaitable[SignedCursors]]
+    ) -> None:
         self._uow = uow
         self._codec = codec
 
@@ -178,7 +186,7 @@ class ListKeys:
 
 def _after_id(items: list[object], user_id: UserId | None) -> int:
     if len(items) != 3 or items[0] != KEYS_CURSOR or type(items[2]) is not int:
-        raise cursor_error("is malformed; use pagination.nextCursor as given")
+        raise cursor_error()
     if items[1] != user_id:
         raise cursor_error("was issued for a different userId")
     return items[2]

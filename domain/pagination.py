@@ -1,8 +1,14 @@
-"""Page math shared by every paginated list."""
+"""Page math and signed cursors shared by every paginated list."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from domain.errors import FieldError, InvalidInput
 
@@ -54,3 +60,61 @@ def page_info(request: PageRequest, total: int) -> PageInfo:
         total_pages=total_pages,
         has_next=request.page < total_pages,
     )
+
+
+def page_with_cursor() -> InvalidInput:
+    return InvalidInput(
+        "Query parameters 'cursor' and 'page' cannot be combined",
+        [FieldError("page", "omit page when a cursor is given: the cursor replaces it")],
+    )
+
+
+MALFORMED_CURSOR = "is malformed; use pagination.nextCursor as given"
+
+
+def cursor_error(message: str = MALFORMED_CURSOR) -> InvalidInput:
+    return InvalidInput("Invalid query parameter 'cursor'", [FieldError("cursor", message)])
+
+
+class SignedCursors:
+    """Cursors are opaque to clients: JSON, base64url, signed with HMAC-SHA256."""
+
+    def __init__(self, secret: str) -> None:
+        if not secret:
+            raise ValueError("the cursor secret must not be empty")
+        self._key = secret.encode()
+
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()
+
+    def seal(self, items: list[Any]) -> str:
+        """Any JSON list as a signed token; `open` gives it back or refuses it."""
+        payload = json.dumps(items, separators=(",", ":"), ensure_ascii=False).encode()
+        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
+
+    def open(self, token: str) -> list[Any]:
+        try:
+            body, _, signature = token.partition(".")
+            payload = _unb64(body)
+            valid = hmac.compare_digest(_unb64(signature), self._sign(payload))
+        except (ValueError, binascii.Error):
+            raise cursor_error() from None
+        if not valid:
+            raise cursor_error("was not issued by this server")
+        try:
+            items = json.loads(payload)
+        except ValueError:
+            raise cursor_error() from None
+        if not isinstance(items, list):
+            raise cursor_error()
+        return items
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    if not text or not text.isascii():
+        raise ValueError("empty or non-ASCII")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
 import hashlib
-import hmac
 import json
 import math
 from collections.abc import Mapping
@@ -16,7 +13,7 @@ from typing import Any
 
 from domain.errors import FieldError, InvalidInput, PermissionDenied
 from domain.keys import Caller, UserId, is_admin
-from domain.pagination import PageRequest
+from domain.pagination import PageRequest, SignedCursors, cursor_error, page_with_cursor
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -234,17 +231,6 @@ def _choice(enum_type: type[Sort] | type[Order], name: str, value: str | None) -
         ) from None
 
 
-def page_with_cursor() -> InvalidInput:
-    return InvalidInput(
-        "Query parameters 'cursor' and 'page' cannot be combined",
-        [FieldError("page", "omit page when a cursor is given: the cursor replaces it")],
-    )
-
-
-def cursor_error(message: str) -> InvalidInput:
-    return InvalidInput("Invalid query parameter 'cursor'", [FieldError("cursor", message)])
-
-
 def resource_query(
     page_request: PageRequest,
     *,
@@ -304,38 +290,8 @@ def resource_query(
     )
 
 
-class CursorCodec:
-    """Cursors are opaque to clients: JSON, base64url, signed with HMAC-SHA256."""
-
-    def __init__(self, secret: str) -> None:
-        if not secret:
-            raise ValueError("the cursor secret must not be empty")
-        self._key = secret.encode()
-
-    def _sign(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
-
-    def seal(self, items: list[Any]) -> str:
-        """Any JSON list as a signed token; `open` gives it back or refuses it."""
-        payload = json.dumps(items, separators=(",", ":"), ensure_ascii=False).encode()
-        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
-
-    def open(self, token: str) -> list[Any]:
-        try:
-            body, _, signature = token.partition(".")
-            payload = _unb64(body)
-            valid = hmac.compare_digest(_unb64(signature), self._sign(payload))
-        except (ValueError, binascii.Error):
-            raise cursor_error("is malformed; use pagination.nextCursor as given") from None
-        if not valid:
-            raise cursor_error("was not issued by this server")
-        try:
-            items = json.loads(payload)
-        except ValueError:
-            raise cursor_error("is malformed; use pagination.nextCursor as given") from None
-        if not isinstance(items, list):
-            raise cursor_error("is malformed; use pagination.nextCursor as given")
-        return items
+class CursorCodec(SignedCursors):
+    """Resource cursors: sort, order, the last row's sort value and id, and filters."""
 
     def encode(self, cursor: Cursor) -> str:
         return self.seal(
@@ -355,13 +311,13 @@ class CursorCodec:
             sort, order, value, last_id, category, search = items
             cursor = Cursor(Sort(sort), Order(order), value, last_id, category, search)
         except (ValueError, TypeError):
-            raise cursor_error("is malformed; use pagination.nextCursor as given") from None
+            raise cursor_error() from None
         if not (
             isinstance(cursor.value, str)
             and type(cursor.last_id) is int
             and all(v is None or isinstance(v, str) for v in (cursor.category, cursor.search))
         ):
-            raise cursor_error("is malformed; use pagination.nextCursor as given")
+            raise cursor_error()
         return cursor
 
     def after(self, query: ResourceQuery, last: Resource) -> str:
@@ -375,13 +331,3 @@ class CursorCodec:
                 query.search,
             )
         )
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    if not text or not text.isascii():
-        raise ValueError("empty or non-ASCII")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

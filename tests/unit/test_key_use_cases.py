@@ -14,8 +14,7 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.keys import OPERATOR, KeyRequest, Permission
-from domain.pagination import PageRequest
-from domain.resources import CursorCodec
+from domain.pagination import PageRequest, SignedCursors
 from tests.fakes import FakeClock, InMemoryKeys, InMemoryQuotaStore, RecordingUsage
 
 R, W, A = Permission.READ, Permission.WRITE, Permission.ADMIN
@@ -110,8 +109,8 @@ async def test_a_weaker_key_cannot_rotate_a_stronger_one(keys: InMemoryKeys) -> 
     assert (await keys.get(strong.key.id)).is_active  # type: ignore[union-attr]
 
 
-async def codec() -> CursorCodec:
-    return CursorCodec("test-secret")
+async def codec() -> SignedCursors:
+    return SignedCursors("test-secret")
 
 
 def list_keys(keys: InMemoryKeys) -> ListKeys:
