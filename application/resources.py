@@ -1,7 +1,9 @@
 """Resource use cases: list, get, create (idempotently), replace, patch, delete.
 
-Every change runs inside one UnitOfWork, so whatever else must commit with it (an
-outbox event for webhooks) is one more call on the same `uow` in the same block.
+A change that is one statement (a plain create, a replace or delete without If-Match)
+goes through the ResourceWriter and commits on its own; one that must read first, or
+must commit with something else (an Idempotency-Key record), runs in a UnitOfWork.
+Webhook events are recorded by the store in the same transaction as every change.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from application.uow import UnitOfWorkFactory
 from domain.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, Unprocessable
@@ -22,6 +24,7 @@ from domain.resources import (
     ResourcePatch,
     ResourceQuery,
     authorize_change,
+    change_owner,
     if_match_allows,
     resource_query,
     storable_text,
@@ -38,6 +41,23 @@ class ResourceReader(Protocol):
 
     async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], int]:
         """Up to `fetch` rows of the query's page and the exact number of matching rows."""
+        ...
+
+
+class ResourceWriter(Protocol):
+    """Changes that are one statement each, each committed on its own."""
+
+    async def add(self, fields: ResourceFields, created_by: UserId) -> Resource: ...
+
+    async def replace_owned(
+        self, resource_id: int, fields: ResourceFields, owner: UserId | None
+    ) -> Resource | None:
+        """Replace the editable fields of a row `owner` created (any row when None);
+        None when there is no such row, and nothing changed."""
+        ...
+
+    async def delete_owned(self, resource_id: int, owner: UserId | None) -> bool:
+        """Delete a row `owner` created (any row when None); False when there is none."""
         ...
 
 
@@ -164,8 +184,9 @@ CREATED = 201
 
 
 class CreateResource:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, writer: ResourceWriter) -> None:
         self._uow = uow
+        self._writer = writer
 
     async def __call__(
         self, caller: Caller, fields: ResourceFields, idempotency_key: str | None = None
@@ -176,39 +197,23 @@ class CreateResource:
                 "Invalid Idempotency-Key header",
                 [FieldError("Idempotency-Key", "must be 1-255 printable characters")],
             )
+        if idempotency_key is None:
+            return Created(await self._writer.add(fields, user_id))
         async with self._uow() as uow:
-            if idempotency_key is not None:
-                fingerprint = fields.fingerprint()
-                claimed = await uow.idempotency.claim(
-                    user_id, idempotency_key, fingerprint, IDEMPOTENCY_TTL
-                )
-                if not claimed:
-                    first = await uow.idempotency.existing(user_id, idempotency_key)
-                    if first.fingerprint != fingerprint or first.resource is None:
-                        raise Unprocessable(
-                            "Idempotency-Key was already used with a different request body"
-                        )
-                    return Created(first.resource, replayed=True)
+            fingerprint = fields.fingerprint()
+            claimed = await uow.idempotency.claim(
+                user_id, idempotency_key, fingerprint, IDEMPOTENCY_TTL
+            )
+            if not claimed:
+                first = await uow.idempotency.existing(user_id, idempotency_key)
+                if first.fingerprint != fingerprint or first.resource is None:
+                    raise Unprocessable(
+                        "Idempotency-Key was already used with a different request body"
+                    )
+                return Created(first.resource, replayed=True)
             resource = await uow.resources.add(fields, user_id)
-            await uow.events.record("resource.created", event_data(resource))
-            if idempotency_key is not None:
-                await uow.idempotency.complete(user_id, idempotency_key, CREATED, resource)
+            await uow.idempotency.complete(user_id, idempotency_key, CREATED, resource)
         return Created(resource)
-
-
-def event_data(resource: Resource) -> dict[str, Any]:
-    """A webhook event's `data`: the resource as clients see it (camelCase), recorded in
-    the same transaction as the change, so an event exists exactly when the change does."""
-    return {
-        "id": resource.id,
-        "name": resource.name,
-        "description": resource.description,
-        "category": resource.category,
-        "metadata": resource.metadata,
-        "createdBy": resource.created_by,
-        "createdAt": resource.created_at,
-        "updatedAt": resource.updated_at,
-    }
 
 
 async def _changeable(
@@ -225,8 +230,9 @@ async def _changeable(
 
 
 class _ChangeResource:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, writer: ResourceWriter) -> None:
         self._uow = uow
+        self._writer = writer
 
     async def _change(
         self,
@@ -237,15 +243,19 @@ class _ChangeResource:
     ) -> Resource:
         async with self._uow() as uow:
             current = await _changeable(uow.resources, caller, resource_id, if_match)
-            changed = await uow.resources.update(resource_id, new_fields(current.fields))
-            await uow.events.record("resource.updated", event_data(changed))
-            return changed
+            return await uow.resources.update(resource_id, new_fields(current.fields))
 
 
 class ReplaceResource(_ChangeResource):
     async def __call__(
         self, caller: Caller, resource_id: int, fields: ResourceFields, if_match: str | None
     ) -> Resource:
+        if if_match is None and valid_id(resource_id):
+            # The common case in one statement; when it finds nothing to change, the
+            # locked read below says why (missing or not the caller's).
+            changed = await self._writer.replace_owned(resource_id, fields, change_owner(caller))
+            if changed is not None:
+                return changed
         return await self._change(caller, resource_id, if_match, lambda _: fields)
 
 
@@ -257,11 +267,18 @@ class PatchResource(_ChangeResource):
 
 
 class DeleteResource:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, writer: ResourceWriter) -> None:
         self._uow = uow
+        self._writer = writer
 
     async def __call__(self, caller: Caller, resource_id: int, if_match: str | None) -> None:
+        owner = change_owner(caller)
+        if (
+            if_match is None
+            and valid_id(resource_id)
+            and await self._writer.delete_owned(resource_id, owner)
+        ):
+            return
         async with self._uow() as uow:
-            last = await _changeable(uow.resources, caller, resource_id, if_match)
+            await _changeable(uow.resources, caller, resource_id, if_match)
             await uow.resources.delete(resource_id)
-            await uow.events.record("resource.deleted", event_data(last))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from application.keys import ApiKeyRepository
     from application.resources import IdempotencyStore, ResourceRepository
-    from application.webhooks import EventOutbox, WebhookRepository
+    from application.webhooks import WebhookRepository
 
 
 class UnitOfWork(Protocol):
@@ -15,7 +15,6 @@ class UnitOfWork(Protocol):
     resources: ResourceRepository
     idempotency: IdempotencyStore
     webhooks: WebhookRepository
-    events: EventOutbox
 
     async def __aenter__(self) -> UnitOfWork: ...
 

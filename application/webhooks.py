@@ -32,13 +32,6 @@ from domain.webhooks import (
 )
 
 
-class EventOutbox(Protocol):
-    async def record(self, event_type: str, data: Mapping[str, Any]) -> int:
-        """Store the event and a pending delivery for each active subscription to its
-        type, in the caller's transaction; returns how many deliveries were queued."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class NewWebhook:
     user_id: UserId

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.errors import FieldError, InvalidInput, PermissionDenied
-from domain.keys import Caller, UserId, is_admin
+from domain.keys import Caller, Operator, UserId
 from domain.pagination import PageRequest, SignedCursors, cursor_error, page_with_cursor
 
 NAME_MAX = 200
@@ -175,11 +175,17 @@ class ResourcePatch:
         return resource_fields(merged.name, merged.description, merged.category, merged.metadata)
 
 
+def change_owner(caller: Caller) -> UserId | None:
+    """Whose resources the caller may change or delete: None for anyone's (an admin or
+    the operator), else the caller's own only."""
+    if isinstance(caller, Operator) or caller.is_admin:
+        return None
+    return caller.user_id
+
+
 def authorize_change(caller: Caller, resource: Resource) -> None:
-    """Only the creator, an admin or the operator may change or delete a resource."""
-    if is_admin(caller):
-        return
-    if getattr(caller, "user_id", None) != resource.created_by:
+    owner = change_owner(caller)
+    if owner is not None and owner != resource.created_by:
         raise PermissionDenied("Only the creator of this resource or an admin may change it")
 
 

@@ -19,6 +19,7 @@ from adapters.postgres.request_logs import PostgresRequestLogQueries, PostgresRe
 from adapters.postgres.resources import (
     PostgresResourceCounts,
     PostgresResourceReader,
+    PostgresResourceWriter,
     PostgresSecrets,
 )
 from adapters.postgres.retention import PostgresExpiredRecords
@@ -189,6 +190,7 @@ class Container(containers.DeclarativeContainer):
     list_webhook_deliveries = providers.Singleton(ListDeliveries, uow=uow)
 
     resource_reader = providers.Singleton(PostgresResourceReader, pool=pool)
+    resource_writer = providers.Singleton(PostgresResourceWriter, pool=pool)
     list_resources = providers.Singleton(ListResources, reader=resource_reader, secrets=secrets)
     # Key cursors are signed with the resources' cursor key.
     list_keys = providers.Singleton(ListKeys, uow=uow, codec=list_resources.provided.codec)
@@ -205,10 +207,10 @@ class Container(containers.DeclarativeContainer):
     )
 
     get_resource = providers.Singleton(GetResource, reader=resource_reader)
-    create_resource = providers.Singleton(CreateResource, uow=uow)
-    replace_resource = providers.Singleton(ReplaceResource, uow=uow)
-    patch_resource = providers.Singleton(PatchResource, uow=uow)
-    delete_resource = providers.Singleton(DeleteResource, uow=uow)
+    create_resource = providers.Singleton(CreateResource, uow=uow, writer=resource_writer)
+    replace_resource = providers.Singleton(ReplaceResource, uow=uow, writer=resource_writer)
+    patch_resource = providers.Singleton(PatchResource, uow=uow, writer=resource_writer)
+    delete_resource = providers.Singleton(DeleteResource, uow=uow, writer=resource_writer)
 
 
 def build_container(settings: Settings) -> Container:

@@ -1,4 +1,5 @@
-"""resources: the list/get reader (pool), the repository and Idempotency-Key store (UoW)."""
+"""resources: the list/get reader and the one-statement writer (pool), the repository
+and Idempotency-Key store (UoW). Webhook events are written by triggers (migration 0010)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,16 @@ UPDATE resources
 RETURNING {COLUMNS}
 """
 DELETE = "DELETE FROM resources WHERE id = %s"
+OWNED = "(%(owner)s::text IS NULL OR created_by = %(owner)s)"
+UPDATE_OWNED = f"""
+UPDATE resources
+   SET name = %(name)s, description = %(description)s, category = %(category)s,
+       metadata = %(metadata)s,
+       updated_at = greatest(clock_timestamp(), updated_at + interval '1 microsecond')
+ WHERE id = %(id)s AND {OWNED}
+RETURNING {COLUMNS}
+"""
+DELETE_OWNED = f"DELETE FROM resources WHERE id = %(id)s AND {OWNED}"
 
 # The closed set of ORDER BY keys, each with the type a cursor's value is cast to.
 # Expressions match the migration's indexes exactly.
@@ -154,6 +165,41 @@ class PostgresResourceReader:
             rows = await cur.fetchall()
         total = rows[0][0] if rows else 0
         return [resource_from_row(r[1:]) for r in rows if r[1] is not None], total
+
+
+class PostgresResourceWriter:
+    """Each change one statement on a pooled connection in autocommit mode: atomic with
+    what its triggers write, and no BEGIN/COMMIT round trips."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def add(self, fields: ResourceFields, created_by: UserId) -> Resource:
+        async with self._pool.connection() as conn:
+            resource = await PostgresResourceRepository(conn).add(fields, created_by)
+        return resource
+
+    async def replace_owned(
+        self, resource_id: int, fields: ResourceFields, owner: UserId | None
+    ) -> Resource | None:
+        name, description, category, metadata = _values(fields)
+        params = {
+            "id": resource_id,
+            "owner": owner,
+            "name": name,
+            "description": description,
+            "category": category,
+            "metadata": metadata,
+        }
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(UPDATE_OWNED, params)
+            row = await cur.fetchone()
+        return resource_from_row(row) if row else None
+
+    async def delete_owned(self, resource_id: int, owner: UserId | None) -> bool:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(DELETE_OWNED, {"id": resource_id, "owner": owner})
+        return cur.rowcount == 1
 
 
 class PostgresResourceRepository:

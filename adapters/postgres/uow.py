@@ -10,7 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.api_keys import PostgresApiKeyRepository
 from adapters.postgres.resources import PostgresIdempotencyStore, PostgresResourceRepository
-from adapters.postgres.webhooks import PostgresEventOutbox, PostgresWebhookRepository
+from adapters.postgres.webhooks import PostgresWebhookRepository
 
 KeysRevoked = Callable[[Sequence[int]], None]
 
@@ -30,7 +30,6 @@ class PostgresUnitOfWork:
         self.resources = PostgresResourceRepository(conn)
         self.idempotency = PostgresIdempotencyStore(conn)
         self.webhooks = PostgresWebhookRepository(conn)
-        self.events = PostgresEventOutbox(conn)
         return self
 
     async def __aexit__(

@@ -3,12 +3,11 @@ delivery queue the dispatchers share."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
-from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
 from application.webhooks import ClaimedDelivery, NewWebhook
@@ -21,7 +20,6 @@ from domain.webhooks import (
     EventType,
     Outcome,
     Webhook,
-    encode_data,
 )
 
 WEBHOOK_COLUMNS = "id, user_id, url, event_types, is_active, created_at"
@@ -51,20 +49,6 @@ WHERE d.webhook_id = %(webhook_id)s
 ORDER BY d.id DESC LIMIT %(limit)s OFFSET %(offset)s
 """
 COUNT_DELIVERIES = "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = %(webhook_id)s"
-
-# An event nobody subscribes to is not stored: the outbox holds only work to do.
-RECORD_EVENT = """
-WITH subscribers AS (
-    SELECT id FROM webhooks WHERE is_active AND event_types @> ARRAY[%(type)s]::text[]
-), event AS (
-    INSERT INTO webhook_events (event_type, data)
-    SELECT %(type)s, %(data)s WHERE EXISTS (SELECT 1 FROM subscribers)
-    RETURNING id
-)
-INSERT INTO webhook_deliveries (webhook_id, event_id, message_id)
-SELECT s.id, event.id, 'msg_' || replace(gen_random_uuid()::text, '-', '')
-FROM event CROSS JOIN subscribers s
-"""
 
 # Row locks keep concurrent claimers apart; the pushed-ahead next_attempt_at keeps the
 # row out of every later claim until the lease runs out or the outcome is recorded.
@@ -200,18 +184,6 @@ class PostgresWebhookRepository:
         params = {"webhook_id": webhook_id, "limit": page.limit, "offset": page.offset}
         rows, total = await _page(self._conn, SELECT_DELIVERY_PAGE, COUNT_DELIVERIES, params)
         return [delivery_from_row(r) for r in rows], total
-
-
-class PostgresEventOutbox:
-    def __init__(self, conn: AsyncConnection[TupleRow]) -> None:
-        self._conn = conn
-
-    async def record(self, event_type: str, data: Mapping[str, Any]) -> int:
-        EventType(event_type)  # an unknown type is a programming error: fail loudly here
-        cur = await self._conn.execute(
-            RECORD_EVENT, {"type": event_type, "data": Json(data, dumps=encode_data)}
-        )
-        return cur.rowcount
 
 
 class PostgresDeliveryQueue:

@@ -18,6 +18,7 @@ from entrypoints.settings import Settings
 from tests.conftest import bearer, issue
 from tests.support.receiver import running_receiver
 from tests.support.signatures import verify
+from tests.support.webhooks import record, rows
 
 Client = AsyncTestClient  # type: ignore[type-arg]
 HOOKS = "/api/webhooks"
@@ -153,8 +154,7 @@ async def test_deliveries_are_listed_newest_first(
     assert created.status_code == 201, created.text
     webhook_id = created.json()["id"]
     for i in (1, 2):
-        async with container.uow()() as uow:
-            await uow.events.record("resource.created", {"id": i})
+        await record(container, "resource.created", {"id": i})
     response = await client.get(f"{HOOKS}/{webhook_id}/deliveries?limit=1", headers=alice)
     assert response.status_code == 200
     page = response.json()
@@ -179,8 +179,7 @@ async def test_the_server_dispatches_with_the_secret_it_handed_out(
     async with running_receiver() as receiver:
         body = {"url": receiver.url, "eventTypes": ["resource.deleted"]}
         created = (await client.post(HOOKS, json=body, headers=alice)).json()
-        async with container.uow()() as uow:
-            await uow.events.record("resource.deleted", {"id": 5, "name": "gone"})
+        await record(container, "resource.deleted", {"id": 5, "name": "gone"})
         for _ in range(100):
             if receiver.receipts:
                 break
@@ -237,3 +236,38 @@ async def test_resource_changes_are_delivered_once_each_and_failed_changes_not_a
         assert verify(
             secret, h["webhook-id"], h["webhook-timestamp"], receipt.body, h["webhook-signature"]
         )
+
+
+async def test_every_kind_of_change_queues_the_resource_exactly_as_the_api_returned_it(
+    loopback_client: tuple[Client, Container], db: str
+) -> None:
+    client, container = loopback_client
+    # Creates, replaces and deletes without If-Match are single statements; the rest
+    # run in a unit of work. The events of both come from the database's triggers.
+    alice = bearer(await issue(container, "alice"))
+    hook = {"url": "http://127.0.0.1:9/hook", "eventTypes": ["resource.created",
+            "resource.updated", "resource.deleted"]}  # fmt: skip
+    assert (await client.post(HOOKS, json=hook, headers=alice)).status_code == 201
+    url = "/api/resources"
+    body = {"name": "Straße ✓", "description": "d", "category": "c", "metadata": {"b": [1]}}
+    created = await client.post(url, json=body, headers=alice)
+    again = await client.post(url, json=body, headers={**alice, "Idempotency-Key": "k1"})
+    rid = created.json()["id"]
+    replaced = await client.put(f"{url}/{rid}", json={**body, "name": "r"}, headers=alice)
+    patched = await client.patch(
+        f"{url}/{rid}", json={"metadata": None},
+        headers={**alice, "If-Match": replaced.headers["etag"]},
+    )  # fmt: skip
+    guarded = await client.put(
+        f"{url}/{rid}", json=body, headers={**alice, "If-Match": patched.headers["etag"]}
+    )
+    last = (await client.get(f"{url}/{again.json()['id']}", headers=alice)).json()
+    assert (await client.delete(f"{url}/{again.json()['id']}", headers=alice)).status_code == 204
+    answers = [created, again, replaced, patched, guarded]
+    assert [a.status_code for a in answers] == [201, 201, 200, 200, 200]
+
+    events = rows(db, "SELECT event_type, data::text FROM webhook_events ORDER BY id")
+    expected = ["resource.created"] * 2 + ["resource.updated"] * 3 + ["resource.deleted"]
+    assert [t for t, _ in events] == expected
+    assert [json.loads(d) for _, d in events] == [a.json() for a in answers] + [last]
+    assert rows(db, "SELECT count(*) FROM webhook_deliveries") == [(6,)]

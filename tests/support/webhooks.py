@@ -1,4 +1,4 @@
-"""Shared set-up for webhook tests: fast retries, a loopback allow-list, direct outbox use."""
+"""Shared set-up for webhook tests: fast retries, a loopback allow-list, events queued directly."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.types.json import Json
 
 from application.webhooks import NewWebhook
-from domain.webhooks import EventType
+from domain.webhooks import EventType, encode_data
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings
 
@@ -62,8 +63,16 @@ async def subscribe(
 
 
 async def record(container: Container, event_type: str, data: dict[str, Any]) -> int:
-    async with container.uow()() as uow:
-        return await uow.events.record(event_type, data)
+    """Queue an event with arbitrary data the way the resource triggers do (migration
+    0010); returns how many deliveries were queued."""
+    async with container.pool().connection() as conn:
+        cur = await conn.execute(
+            "SELECT webhook_events_fan_out(%s, ARRAY[%s::json])",
+            (EventType(event_type).value, Json(data, dumps=encode_data)),
+        )
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def rows(db: str, sql: str) -> list[tuple[Any, ...]]:

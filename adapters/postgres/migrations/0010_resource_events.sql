@@ -1,0 +1,86 @@
+-- Webhook events for resource changes are recorded by the database, in the writing
+-- statement's own transaction, instead of by a second statement from the use case.
+-- A create or an unconditional replace is then one statement in autocommit mode
+-- (no BEGIN, outbox statement, COMMIT): measured in bench/README.md. It also means
+-- every change is announced, whoever makes it (API, CLI, operator SQL, bulk COPY).
+--
+-- An event nobody subscribes to is not stored: the outbox holds only work to do.
+-- A later migration that rewrites resource rows with UPDATE announces them too;
+-- `SET LOCAL keygate.resource_events = 'off'` in its transaction keeps it quiet.
+
+-- ISO 8601 in UTC exactly as the API writes times (Python's isoformat with 'Z':
+-- microseconds only when there are any), so an event's data equals the API's body.
+CREATE FUNCTION keygate_iso_utc(t timestamptz) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN extract(microseconds FROM t)::bigint % 1000000 = 0 THEN ''
+                ELSE to_char(t AT TIME ZONE 'UTC', '.US') END
+        || 'Z'
+$$;
+
+-- The resource as clients see it (camelCase, the API's key order).
+CREATE FUNCTION resource_event_data(r resources) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT json_build_object(
+        'id', r.id, 'name', r.name, 'description', r.description,
+        'category', r.category, 'metadata', r.metadata, 'createdBy', r.created_by,
+        'createdAt', keygate_iso_utc(r.created_at), 'updatedAt', keygate_iso_utc(r.updated_at))
+$$;
+
+CREATE FUNCTION resource_events_wanted(kind text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('keygate.resource_events', true), '') <> 'off'
+       AND EXISTS (SELECT 1 FROM webhooks WHERE is_active AND event_types @> ARRAY[kind])
+$$;
+
+-- One event per payload (in the given order) and one pending delivery per active
+-- subscription to its type; nothing when there is none. Returns the deliveries queued.
+CREATE FUNCTION webhook_events_fan_out(kind text, payloads json[]) RETURNS bigint
+LANGUAGE sql AS $$
+    WITH subscribers AS (
+        SELECT id FROM webhooks WHERE is_active AND event_types @> ARRAY[kind]
+    ), event AS (
+        INSERT INTO webhook_events (event_type, data)
+        SELECT kind, p FROM unnest(payloads) WITH ORDINALITY AS u (p, n)
+        WHERE EXISTS (SELECT 1 FROM subscribers)
+        ORDER BY n
+        RETURNING id
+    ), queued AS (
+        INSERT INTO webhook_deliveries (webhook_id, event_id, message_id)
+        SELECT s.id, event.id, 'msg_' || replace(gen_random_uuid()::text, '-', '')
+        FROM event CROSS JOIN subscribers s
+        RETURNING 1
+    )
+    SELECT count(*) FROM queued
+$$;
+
+-- One function for the three triggers: plpgsql plans each branch's query when it
+-- first runs it, so the transition table a branch names need only exist for its event.
+CREATE FUNCTION resource_events_recorded() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    kind text := CASE TG_OP WHEN 'INSERT' THEN 'resource.created'
+                            WHEN 'UPDATE' THEN 'resource.updated'
+                            ELSE 'resource.deleted' END;
+BEGIN
+    IF NOT resource_events_wanted(kind) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN  -- a deleted resource's event carries its last state
+        PERFORM webhook_events_fan_out(kind,
+            array(SELECT resource_event_data(r) FROM old_rows r ORDER BY r.id));
+    ELSE
+        PERFORM webhook_events_fan_out(kind,
+            array(SELECT resource_event_data(r) FROM new_rows r ORDER BY r.id));
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER resource_events_insert AFTER INSERT ON resources
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION resource_events_recorded();
+CREATE TRIGGER resource_events_update AFTER UPDATE ON resources
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION resource_events_recorded();
+CREATE TRIGGER resource_events_delete AFTER DELETE ON resources
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION resource_events_recorded();
