@@ -280,3 +280,16 @@ async def test_redirects_are_not_followed_and_large_answers_are_capped() -> None
         server.close()
     assert redirected.status_code == 307 and len(hits) == 2  # the second hit is `large`
     assert large.status_code == 500 and large.error is not None and len(large.error) < 300
+
+
+async def test_a_transaction_can_keep_its_resource_changes_quiet(hooks: Container, db: str) -> None:
+    await subscribe(hooks, "http://127.0.0.1:9/hook")
+    with psycopg.connect(db) as conn:
+        conn.execute("SET LOCAL keygate.resource_events = 'off'")
+        conn.execute("INSERT INTO resources (name, created_by) VALUES ('bulk', 'ops')")
+    assert rows(db, "SELECT count(*) FROM webhook_events") == [(0,)]
+    with psycopg.connect(db) as conn:
+        conn.execute("INSERT INTO resources (name, created_by) VALUES ('sql', 'ops')")
+    assert rows(db, "SELECT event_type, data->>'name' FROM webhook_events") == [
+        ("resource.created", "sql")
+    ]
