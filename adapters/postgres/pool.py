@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import msgspec
 import psycopg
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
+
+_decode = msgspec.json.Decoder().decode
+
+
+def json_loads(data: bytes | str) -> Any:
+    """json/jsonb values from the server. msgspec's decoder is several times faster than
+    the stdlib's, which every listed resource's metadata paid for; the stdlib reads what
+    msgspec refuses (a number beyond a double, such as 1e400, becomes inf)."""
+    try:
+        return _decode(data)
+    except msgspec.DecodeError:
+        return json.loads(data)
+
+
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    set_json_loads(json_loads, conn)
 
 
 def create_pool(
@@ -21,6 +42,7 @@ def create_pool(
         max_size=max_size,
         timeout=timeout,
         open=False,
+        configure=_configure,
         kwargs={
             "autocommit": True,
             "connect_timeout": max(1, int(timeout)),

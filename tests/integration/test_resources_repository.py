@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import math
+
+import psycopg
 import pytest
 
 from domain.pagination import PageRequest
@@ -80,3 +83,22 @@ async def test_search_folds_case_and_never_matches_across_name_and_description(
     ):
         rows, total = await reader.list(ResourceQuery(PageRequest(), search=search), fetch=10)
         assert ({r.name for r in rows}, total) == (expected, len(expected)), search
+
+
+async def test_metadata_reads_back_as_stored_even_beyond_a_double(
+    open_container: Container, db: str
+) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        [(plain,), (huge,)] = conn.execute(
+            "INSERT INTO resources (name, metadata, created_by) VALUES"
+            """ ('plain', '{"s": "é\\u00e9x", "n": 12345678901234567890123, "f": 0.5}', 'a'),"""
+            # jsonb keeps 1e400 as an integer; with a fraction it is a float out of range.
+            """ ('huge', ('{"big": ' || repeat('9', 400) || '.5}')::jsonb, 'a') RETURNING id"""
+        ).fetchall()
+    reader = open_container.resource_reader()
+    first = await reader.get(plain)
+    assert first is not None and first.metadata == {
+        "s": "ééx", "n": 12345678901234567890123, "f": 0.5
+    }  # fmt: skip
+    second = await reader.get(huge)
+    assert second is not None and second.metadata == {"big": math.inf}

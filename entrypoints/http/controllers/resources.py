@@ -3,6 +3,7 @@ calls one use case and presents the result."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -39,7 +40,6 @@ from domain.resources import (
 from entrypoints.http.context import context_of
 from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import Pagination, present
-from entrypoints.views.keys import iso
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
 Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX)]
@@ -79,8 +79,10 @@ class ResourceView(msgspec.Struct, rename="camel"):
     category: str | None
     metadata: Metadata | None
     created_by: str
-    created_at: str
-    updated_at: str
+    # msgspec writes a UTC datetime as the API's other times are written (ISO 8601,
+    # 'Z', microseconds only when there are any), without a string made per field.
+    created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, r: Resource) -> ResourceView:
@@ -91,8 +93,8 @@ class ResourceView(msgspec.Struct, rename="camel"):
             category=r.category,
             metadata=r.metadata,
             created_by=r.created_by,
-            created_at=iso(r.created_at) or "",
-            updated_at=iso(r.updated_at) or "",
+            created_at=r.created_at,
+            updated_at=r.updated_at,
         )
 
 
