@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import math
 import re
 import secrets
 from collections.abc import Iterable, Mapping
@@ -121,8 +122,22 @@ def iso_utc(value: datetime) -> str:
 
 
 def encode_data(data: Mapping[str, Any]) -> str:
-    """Event data as JSON text; datetimes become ISO 8601 UTC like every API time."""
-    return json.dumps(data, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    """Event data as JSON text; datetimes become ISO 8601 UTC like every API time, and a
+    number beyond a double (read back as infinity) becomes null, as the API writes it,
+    since JSON has no Infinity."""
+    return json.dumps(
+        _finite(data), default=_json_default, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def message_body(event_type: str, occurred_at: datetime, data: Mapping[str, Any]) -> bytes:

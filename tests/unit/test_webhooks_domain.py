@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import json
+import math
 import re
 from datetime import UTC, datetime
 
@@ -211,3 +213,10 @@ def test_outcomes() -> None:
     assert outcome(500, attempts=3, age=99).status is DeliveryStatus.FAILED
     gone = outcome(410)
     assert gone.status is DeliveryStatus.FAILED and gone.disable_webhook
+
+
+def test_numbers_beyond_a_double_are_null_as_in_the_api_never_infinity() -> None:
+    data = {"metadata": {"big": math.inf, "list": [1.5, -math.inf, {"n": math.nan}]}}
+    body = message_body("resource.created", datetime(2026, 1, 2, tzinfo=UTC), data)
+    assert json.loads(body)["data"] == {"metadata": {"big": None, "list": [1.5, None, {"n": None}]}}
+    assert b"Infinity" not in body and b"NaN" not in body

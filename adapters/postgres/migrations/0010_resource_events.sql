@@ -5,8 +5,14 @@
 -- every change is announced, whoever makes it (API, CLI, operator SQL, bulk COPY).
 --
 -- An event nobody subscribes to is not stored: the outbox holds only work to do.
--- A later migration that rewrites resource rows with UPDATE announces them too;
--- `SET LOCAL keygate.resource_events = 'off'` in its transaction keeps it quiet.
+-- Every UPDATE announces the rows it touched, even one that changed nothing, and a
+-- later migration that rewrites resource rows would announce them all:
+-- `SET LOCAL keygate.resource_events = 'off'` keeps a transaction quiet. TRUNCATE
+-- announces nothing (no rows to describe).
+--
+-- Upgrading: an instance still on the code before this migration writes its own
+-- outbox rows as well (double events), and the new code on a database without this
+-- migration writes none; stop the old instances, migrate, start the new ones.
 
 -- ISO 8601 in UTC exactly as the API writes times (Python's isoformat with 'Z':
 -- microseconds only when there are any), so an event's data equals the API's body.
@@ -27,51 +33,77 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         'createdAt', keygate_iso_utc(r.created_at), 'updatedAt', keygate_iso_utc(r.updated_at))
 $$;
 
+-- Parameters are referred to by position: in a SQL function a column of the same
+-- name would win over a parameter's name.
 CREATE FUNCTION resource_events_wanted(kind text) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(current_setting('keygate.resource_events', true), '') <> 'off'
-       AND EXISTS (SELECT 1 FROM webhooks WHERE is_active AND event_types @> ARRAY[kind])
+    SELECT lower(coalesce(current_setting('keygate.resource_events', true), '')) <> 'off'
+       AND EXISTS (SELECT 1 FROM webhooks WHERE is_active AND event_types @> ARRAY[$1])
 $$;
 
--- One event per payload (in the given order) and one pending delivery per active
--- subscription to its type; nothing when there is none. Returns the deliveries queued.
-CREATE FUNCTION webhook_events_fan_out(kind text, payloads json[]) RETURNS bigint
+-- One pending delivery per active subscription to the events' type. Returns how many.
+CREATE FUNCTION webhook_deliveries_queue(kind text, event_ids bigint[]) RETURNS bigint
 LANGUAGE sql AS $$
-    WITH subscribers AS (
-        SELECT id FROM webhooks WHERE is_active AND event_types @> ARRAY[kind]
-    ), event AS (
-        INSERT INTO webhook_events (event_type, data)
-        SELECT kind, p FROM unnest(payloads) WITH ORDINALITY AS u (p, n)
-        WHERE EXISTS (SELECT 1 FROM subscribers)
-        ORDER BY n
-        RETURNING id
-    ), queued AS (
+    WITH queued AS (
         INSERT INTO webhook_deliveries (webhook_id, event_id, message_id)
-        SELECT s.id, event.id, 'msg_' || replace(gen_random_uuid()::text, '-', '')
-        FROM event CROSS JOIN subscribers s
+        SELECT s.id, e.id, 'msg_' || replace(gen_random_uuid()::text, '-', '')
+        FROM unnest($2) WITH ORDINALITY AS e (id, n)
+        CROSS JOIN (SELECT id FROM webhooks WHERE is_active AND event_types @> ARRAY[$1]) s
+        ORDER BY e.n, s.id
         RETURNING 1
     )
     SELECT count(*) FROM queued
 $$;
 
+-- Events with the given payloads (in order) when anyone subscribes to their type;
+-- for events that are not a resource's change (and for tests).
+CREATE FUNCTION webhook_events_fan_out(kind text, payloads json[]) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    ids bigint[];
+BEGIN
+    IF NOT resource_events_wanted(kind) THEN
+        RETURN 0;
+    END IF;
+    WITH e AS (
+        INSERT INTO webhook_events (event_type, data)
+        SELECT kind, p FROM unnest(payloads) WITH ORDINALITY AS u (p, n) ORDER BY n
+        RETURNING id
+    )
+    SELECT array_agg(id ORDER BY id) INTO ids FROM e;
+    RETURN webhook_deliveries_queue(kind, ids);
+END $$;
+
 -- One function for the three triggers: plpgsql plans each branch's query when it
 -- first runs it, so the transition table a branch names need only exist for its event.
+-- Events are inserted straight from the transition table (a bulk write's payloads are
+-- never gathered in memory); only their ids are collected.
 CREATE FUNCTION resource_events_recorded() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     kind text := CASE TG_OP WHEN 'INSERT' THEN 'resource.created'
                             WHEN 'UPDATE' THEN 'resource.updated'
                             ELSE 'resource.deleted' END;
+    ids bigint[];
 BEGIN
     IF NOT resource_events_wanted(kind) THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'DELETE' THEN  -- a deleted resource's event carries its last state
-        PERFORM webhook_events_fan_out(kind,
-            array(SELECT resource_event_data(r) FROM old_rows r ORDER BY r.id));
+        WITH e AS (
+            INSERT INTO webhook_events (event_type, data)
+            SELECT kind, resource_event_data(r) FROM old_rows r ORDER BY r.id
+            RETURNING id
+        )
+        SELECT array_agg(id ORDER BY id) INTO ids FROM e;
     ELSE
-        PERFORM webhook_events_fan_out(kind,
-            array(SELECT resource_event_data(r) FROM new_rows r ORDER BY r.id));
+        WITH e AS (
+            INSERT INTO webhook_events (event_type, data)
+            SELECT kind, resource_event_data(r) FROM new_rows r ORDER BY r.id
+            RETURNING id
+        )
+        SELECT array_agg(id ORDER BY id) INTO ids FROM e;
     END IF;
+    PERFORM webhook_deliveries_queue(kind, ids);
     RETURN NULL;
 END $$;
 

@@ -92,14 +92,14 @@ LANGUAGE sql AS $$
 $$;
 
 -- Callers sort the subjects, so one subject's takes are adjacent: each run of equal
--- (subject, limit) is one quota_take_n. One clock reading serves the whole batch.
+-- (subject, limit) is one quota_take_n, which reads the clock itself (after the
+-- runs before it got their locks).
 CREATE OR REPLACE FUNCTION quota_take_many(p_subjects text[], p_limits integer[])
 RETURNS TABLE (ord integer, admitted boolean, remaining integer, retry_after integer,
                reset_after integer)
 LANGUAGE plpgsql AS $$
 DECLARE
     n constant integer := coalesce(array_length(p_subjects, 1), 0);
-    batch_at constant timestamptz := clock_timestamp();
     lo integer := 1;
     hi integer;
 BEGIN
@@ -111,7 +111,7 @@ BEGIN
         END LOOP;
         ord := lo - 1;
         FOR admitted, remaining, retry_after, reset_after IN
-            SELECT * FROM quota_take_n(p_subjects[lo], p_limits[lo], hi - lo + 1, batch_at)
+            SELECT * FROM quota_take_n(p_subjects[lo], p_limits[lo], hi - lo + 1)
         LOOP
             ord := ord + 1;
             RETURN NEXT;
