@@ -52,10 +52,12 @@ class PostgresRequestLogSink:
         self.written = 0
         # Set once the server has taken the COPY in progress (autocommit: it is committed).
         self._landed = False
+        self._in_flight = 0  # rows taken from the buffer by the write in progress
 
     @property
     def pending(self) -> int:
-        return len(self._buffer)
+        """Rows not written yet: buffered, or in a write that has not landed."""
+        return len(self._buffer) + self._in_flight
 
     def record(self, entry: RequestLogEntry) -> None:
         # Called in every request's path: no I/O and no logging here; flush() reports drops.
@@ -88,6 +90,7 @@ class PostgresRequestLogSink:
                 count = min(self._batch_size, len(self._buffer))
                 batch = [self._buffer.popleft() for _ in range(count)]
                 self._landed = False
+                self._in_flight = count
                 try:
                     await self._copy(batch)
                 except (psycopg.DataError, psycopg.IntegrityError):
@@ -112,6 +115,8 @@ class PostgresRequestLogSink:
                     else:
                         self._put_back(batch)
                     raise
+                finally:
+                    self._in_flight = 0
                 self.written += count
         return True
 
