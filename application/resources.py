@@ -230,9 +230,8 @@ async def _changeable(
 
 
 class _ChangeResource:
-    def __init__(self, uow: UnitOfWorkFactory, writer: ResourceWriter) -> None:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
-        self._writer = writer
 
     async def _change(
         self,
@@ -247,6 +246,10 @@ class _ChangeResource:
 
 
 class ReplaceResource(_ChangeResource):
+    def __init__(self, uow: UnitOfWorkFactory, writer: ResourceWriter) -> None:
+        super().__init__(uow)
+        self._writer = writer
+
     async def __call__(
         self, caller: Caller, resource_id: int, fields: ResourceFields, if_match: str | None
     ) -> Resource:

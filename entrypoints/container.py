@@ -209,7 +209,7 @@ class Container(containers.DeclarativeContainer):
     get_resource = providers.Singleton(GetResource, reader=resource_reader)
     create_resource = providers.Singleton(CreateResource, uow=uow, writer=resource_writer)
     replace_resource = providers.Singleton(ReplaceResource, uow=uow, writer=resource_writer)
-    patch_resource = providers.Singleton(PatchResource, uow=uow, writer=resource_writer)
+    patch_resource = providers.Singleton(PatchResource, uow=uow)
     delete_resource = providers.Singleton(DeleteResource, uow=uow, writer=resource_writer)
 
 

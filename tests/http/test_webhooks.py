@@ -271,3 +271,28 @@ async def test_every_kind_of_change_queues_the_resource_exactly_as_the_api_retur
     assert [t for t, _ in events] == expected
     assert [json.loads(d) for _, d in events] == [a.json() for a in answers] + [last]
     assert rows(db, "SELECT count(*) FROM webhook_deliveries") == [(6,)]
+
+
+async def test_refused_or_missing_changes_change_nothing_and_record_no_event(
+    loopback_client: tuple[Client, Container], db: str
+) -> None:
+    # PUT and DELETE without If-Match try one conditional statement first; when it finds
+    # no row the answer still comes from the locked read, and nothing is written.
+    client, container = loopback_client
+    alice = bearer(await issue(container, "alice"))
+    bob = bearer(await issue(container, "bob"))
+    hook = {"url": "http://127.0.0.1:9/hook", "eventTypes": ["resource.created",
+            "resource.updated", "resource.deleted"]}  # fmt: skip
+    assert (await client.post(HOOKS, json=hook, headers=alice)).status_code == 201
+    made = (await client.post("/api/resources", json={"name": "mine"}, headers=alice)).json()
+    url = f"/api/resources/{made['id']}"
+    assert (await client.put(url, json={"name": "theirs"}, headers=bob)).status_code == 403
+    assert (await client.delete(url, headers=bob)).status_code == 403
+    for missing in (made["id"] + 1000, 0, 2**31, -1):
+        gone = f"/api/resources/{missing}"
+        put = await client.put(gone, json={"name": "x"}, headers=alice)
+        assert put.status_code == 404 and put.json()["error"], missing
+        assert (await client.delete(gone, headers=alice)).status_code == 404, missing
+    assert (await client.get(url, headers=alice)).json() == made
+    assert rows(db, "SELECT event_type FROM webhook_events") == [("resource.created",)]
+    assert rows(db, "SELECT count(*) FROM resources") == [(1,)]

@@ -63,16 +63,22 @@ async def subscribe(
 
 
 async def record(container: Container, event_type: str, data: dict[str, Any]) -> int:
-    """Queue an event with arbitrary data the way the resource triggers do (migration
-    0010); returns how many deliveries were queued."""
-    async with container.pool().connection() as conn:
+    """Queue an event with arbitrary data as the resource triggers do (migration 0010):
+    stored only when someone subscribes to its type. Returns the deliveries queued."""
+    async with container.pool().connection() as conn, conn.transaction():
+        kind = EventType(event_type).value
         cur = await conn.execute(
-            "SELECT webhook_events_fan_out(%s, ARRAY[%s::json])",
-            (EventType(event_type).value, Json(data, dumps=encode_data)),
+            "INSERT INTO webhook_events (event_type, data) SELECT %s, %s"
+            " WHERE resource_events_wanted(%s) RETURNING id",
+            (kind, Json(data, dumps=encode_data), kind),
         )
-        row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
+        event = await cur.fetchone()
+        if event is None:
+            return 0
+        cur = await conn.execute("SELECT webhook_deliveries_queue(%s, ARRAY[%s])", (kind, event[0]))
+        queued = await cur.fetchone()
+    assert queued is not None
+    return int(queued[0])
 
 
 def rows(db: str, sql: str) -> list[tuple[Any, ...]]:

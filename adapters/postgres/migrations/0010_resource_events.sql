@@ -55,25 +55,6 @@ LANGUAGE sql AS $$
     SELECT count(*) FROM queued
 $$;
 
--- Events with the given payloads (in order) when anyone subscribes to their type;
--- for events that are not a resource's change (and for tests).
-CREATE FUNCTION webhook_events_fan_out(kind text, payloads json[]) RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    ids bigint[];
-BEGIN
-    IF NOT resource_events_wanted(kind) THEN
-        RETURN 0;
-    END IF;
-    WITH e AS (
-        INSERT INTO webhook_events (event_type, data)
-        SELECT kind, p FROM unnest(payloads) WITH ORDINALITY AS u (p, n) ORDER BY n
-        RETURNING id
-    )
-    SELECT array_agg(id ORDER BY id) INTO ids FROM e;
-    RETURN webhook_deliveries_queue(kind, ids);
-END $$;
-
 -- One function for the three triggers: plpgsql plans each branch's query when it
 -- first runs it, so the transition table a branch names need only exist for its event.
 -- Events are inserted straight from the transition table (a bulk write's payloads are
