@@ -18,9 +18,10 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from domain.errors import DomainError, QuotaExceeded, ServiceUnavailable
+from domain.errors import DomainError
 from entrypoints.container import Container
-from entrypoints.http.errors import STATUS_OF
+from entrypoints.http.context import context_of
+from entrypoints.http.errors import render_error
 from entrypoints.web.oidc import OidcClient
 from entrypoints.web.pages import (
     HANDLERS,
@@ -93,10 +94,13 @@ def _csrf_rejected(_: Request[Any, Any, Any], __: CsrfRejected) -> Response[Any]
     return error_page(403, "The form was stale or did not come from this site. Reload and retry.")
 
 
-def _domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    response = error_page(STATUS_OF.get(type(exc), 400), exc.message)
-    if isinstance(exc, QuotaExceeded | ServiceUnavailable):
-        response.headers["Retry-After"] = str(exc.retry_after)
+def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    # The API's renderer decides the status and Retry-After; the page says why. Its
+    # other headers (WWW-Authenticate: Bearer) speak to API clients, not to browsers.
+    error = render_error(exc, context_of(request.scope).request_id)
+    response = error_page(error.status, exc.message)
+    if "Retry-After" in error.headers:
+        response.headers["Retry-After"] = error.headers["Retry-After"]
     return response
 
 
