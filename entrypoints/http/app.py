@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,7 +14,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints import web
 from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import keys, webhooks
 from entrypoints.http.controllers.docs import docs_handlers
@@ -25,8 +22,8 @@ from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.edge import Edge, EdgeConfig
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.strict_body import strict_json_body
-
-log = logging.getLogger(__name__)
+from entrypoints.lifecycle import running
+from entrypoints.web import router as web
 
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIXES = ("/api/v1", "/api", "/api/v2")
@@ -105,36 +102,11 @@ def _handlers() -> list[Any]:
     return [health, *keys.HANDLERS, ResourceController, *webhooks.HANDLERS]
 
 
-# A shutdown must end: the request-log drain needs up to 10 s, nothing needs more.
-SERVICE_STOP_SECONDS = 15.0
-POOL_CLOSE_SECONDS = 5.0
-
-
-async def _stop_within(service: Any, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(service.stop(), seconds)
-    except TimeoutError:
-        log.error("%s did not stop within %.0f s; shutting down anyway", service, seconds)
-    except Exception:
-        log.exception("%s failed to stop cleanly", service)
-
-
 def _lifespan(container: Container) -> Any:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        pool = container.pool()
-        await pool.open(wait=False)
-        services = container.services()
-        started: list[Any] = []
-        try:
-            for service in services:
-                await service.start()
-                started.append(service)
+        async with running(container, container.services()):
             yield
-        finally:
-            for service in reversed(started):
-                await _stop_within(service, SERVICE_STOP_SECONDS)
-            await pool.close(timeout=POOL_CLOSE_SECONDS)
 
     return lifespan
 

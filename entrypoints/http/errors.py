@@ -88,6 +88,15 @@ def render_error(exc: BaseException, request_id: str) -> ErrorResponse:
         if isinstance(exc, DomainError)
         else _of_framework(exc) or _of_store(exc) or _unexpected(exc, request_id)
     )
+    return _encoded(error)
+
+
+def render_domain_error(exc: DomainError) -> ErrorResponse:
+    """render_error for a domain error, which needs no request id (the dashboard's)."""
+    return _encoded(_domain(exc))
+
+
+def _encoded(error: _Error) -> ErrorResponse:
     headers = error.headers
     if error.retry_after is not None:
         headers = {**headers, "Retry-After": str(error.retry_after)}

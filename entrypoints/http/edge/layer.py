@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from application.keys import Authenticate
+from application.ports.request_log import RequestLogSink
 from application.quota import CheckQuota
-from application.request_log import RequestLogSink
 from entrypoints.http.edge.exchange import Exchange
 
 Handler = Callable[[Exchange], Awaitable[None]]
