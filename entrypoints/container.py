@@ -16,6 +16,7 @@ from dependency_injector import containers, providers
 from adapters.background import PeriodicTask
 from adapters.clock import SystemClock
 from adapters.dispatcher import WebhookDispatcher
+from adapters.embedded import EmbeddedDatabase as EmbeddedDatabase  # the CLI's type
 from adapters.embedded import EmbeddedPostgres
 from adapters.http_client import SafeWebhookSender
 from adapters.oidc import OidcClient
@@ -259,8 +260,9 @@ async def migrate(database_url: str, connect_timeout: float) -> list[str]:
     return await apply_migrations(database_url, connect_timeout=connect_timeout)
 
 
-def embedded_database(data_dir: Path) -> AbstractContextManager[str]:
-    """An embedded PostgreSQL server in `data_dir`, for as long as the block runs; its URL."""
+def embedded_database(data_dir: Path) -> AbstractContextManager[EmbeddedDatabase]:
+    """The embedded PostgreSQL server in `data_dir` (joined if running, else started), for
+    as long as the block runs."""
     return EmbeddedPostgres(data_dir)
 
 

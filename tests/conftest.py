@@ -6,8 +6,12 @@ Helpers a test imports (issue, bearer, Client, eventually, ...) live in tests/su
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -81,3 +85,16 @@ async def open_container(container: Container) -> AsyncIterator[Container]:
         yield container
     finally:
         await pool.close()
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A fresh data folder for an embedded server, outside pytest's tmp_path: run as
+    root, pgserver runs PostgreSQL as another user, which must reach the folder, and
+    every pytest session resets its tmp_path root to 0700."""
+    parent = Path(tempfile.mkdtemp(prefix="keygate-data-"))
+    os.chmod(parent, 0o755)
+    try:
+        yield parent / "pgdata"
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)

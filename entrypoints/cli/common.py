@@ -41,11 +41,11 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     try:
         return asyncio.run(factory())
     except (psycopg.OperationalError, OSError) as exc:
-        raise CliError(f"database unreachable: {_first_line(exc)}") from None
+        raise CliError(f"database unreachable: {first_line(exc)}") from None
     except psycopg.Error as exc:
         # e.g. a database that was never migrated: still one line, never a traceback.
-        raise CliError(f"database error: {_first_line(exc)}") from None
+        raise CliError(f"database error: {first_line(exc)}") from None
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

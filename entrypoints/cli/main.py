@@ -7,23 +7,17 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from contextlib import ExitStack
 from dataclasses import replace
 
 from domain.errors import DomainError, InvalidInput
 from entrypoints.cli import keys as keys_commands
 from entrypoints.cli import logs as logs_commands
+from entrypoints.cli import port
 from entrypoints.cli import webhooks as webhooks_commands
-from entrypoints.cli.common import (
-    EXIT_FAILURE,
-    EXIT_USAGE,
-    CliError,
-    Parser,
-    positive_int,
-    run_async,
-)
-from entrypoints.container import embedded_database, migrate
+from entrypoints.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError, Parser, positive_int
+from entrypoints.cli.database import database
 from entrypoints.settings import Settings, SettingsError
+from entrypoints.supervision import become_supervisor
 
 
 def _port(value: str) -> int:
@@ -62,30 +56,35 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=settings.port if args.port is None else args.port,
         workers=args.workers or settings.workers,
     )
-    with ExitStack() as stack:
-        database_url = settings.database_url
-        if not database_url:
-            database_url = stack.enter_context(embedded_database(settings.data_dir))
-        _migrate_or_fail(database_url, settings.db_timeout)
+    with (
+        port.claimed(settings.host, settings.port),
+        database(settings, migrate_external=True) as db,
+    ):
         # Worker processes build their settings from the environment, like this one.
-        os.environ["DATABASE_URL"] = database_url
+        os.environ["DATABASE_URL"] = db.url
+        base = f"http://{_url_host(settings.host)}:{settings.port}"
+        print(
+            f"keygate: serving {base} (API docs {base}/docs, dashboard {base}/dashboard)\n"
+            f"keygate: {db.describe()}",
+            file=sys.stderr,
+            flush=True,
+        )
+        become_supervisor()
         from entrypoints.cli.server import run_server
 
         run_server(settings)
     return 0
 
 
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.database_url:
-        raise CliError("DATABASE_URL is not set", EXIT_USAGE)
-    applied = _migrate_or_fail(settings.database_url, settings.db_timeout)
+    with database(settings, migrate_external=True) as db:
+        applied = db.applied
     print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
     return 0
-
-
-def _migrate_or_fail(database_url: str, timeout: float) -> list[str]:
-    applied: list[str] = run_async(lambda: migrate(database_url, connect_timeout=timeout))
-    return applied
 
 
 def main(argv: Sequence[str] | None = None) -> int:

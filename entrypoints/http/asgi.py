@@ -8,9 +8,11 @@ from entrypoints.container import build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.http.edge import Edge
 from entrypoints.settings import Settings
+from entrypoints.supervision import follow_supervisor
 
 
 def app_factory() -> Edge:
+    follow_supervisor()
     settings = Settings.from_env()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"

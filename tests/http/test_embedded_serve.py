@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.support.processes import postgres_processes_for
 from tests.support.servers import ServerProcess
 
 pytestmark = pytest.mark.slow
 
 
-def postgres_processes_for(data_dir: Path) -> list[str]:
-    listing = subprocess.run(
-        ["ps", "-eww", "-o", "args"], capture_output=True, text=True, check=True
-    )
-    return [line for line in listing.stdout.splitlines() if str(data_dir) in line]
-
-
-def test_serves_on_embedded_postgres_and_leaves_nothing_behind(tmp_path: Path) -> None:
-    data_dir = tmp_path / "pgdata"
+def test_serves_on_embedded_postgres_and_leaves_nothing_behind(data_dir: Path) -> None:
     server = ServerProcess(None, {"KEYGATE_DATA_DIR": str(data_dir), "WORKERS": "1"})
     try:
         server.wait_ready(timeout=60)
