@@ -35,7 +35,11 @@ class Unauthenticated(DomainError):
 
 
 class PermissionDenied(DomainError):
-    pass
+    def __init__(self, message: str, missing: str | None = None) -> None:
+        super().__init__(message)
+        # The permission the caller's key lacks, when that is the reason: entrypoints
+        # tell the caller how to get it.
+        self.missing = missing
 
 
 class NotFound(DomainError):

@@ -116,7 +116,9 @@ class ApiKey:
 
     def require(self, permission: Permission) -> None:
         if not self.allows(permission):
-            raise PermissionDenied(f"This key lacks the '{permission.value}' permission")
+            raise PermissionDenied(
+                f"This key lacks the '{permission.value}' permission", missing=permission.value
+            )
 
     def usable_at(self, now: datetime) -> bool:
         return self.is_active and (self.expires_at is None or now < self.expires_at)

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class SettingsError(ValueError):
@@ -54,6 +55,31 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name, "")
     return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Browser origins as a browser sends them (scheme://host[:port]), or `*`: anything
+    else would never match an Origin header and CORS would fail without a word."""
+    origins = _list(env, name)
+    for origin in origins:
+        if origin == "*":
+            continue
+        parts = urlsplit(origin)
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            parts = parts._replace(netloc="")
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise SettingsError(
+                f"{name} entry {origin!r} is not an origin: write scheme://host[:port],"
+                " e.g. http://localhost:3000 (comma-separated; * allows any)"
+            )
+        if parts.path or parts.query or parts.fragment or parts.username:
+            raise SettingsError(
+                f"{name} entry {origin!r} is not an origin: only scheme://host[:port],"
+                " without a path"
+            )
+    return origins
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: set[str]) -> str:
@@ -129,7 +155,7 @@ class Settings:
             registration_enabled=_bool(env, "REGISTRATION_ENABLED", True),
             registration_per_hour=_int(env, "REGISTRATION_PER_HOUR", 20, 1, 1_000_000),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
-            cors_origins=_list(env, "CORS_ORIGINS"),
+            cors_origins=_origins(env, "CORS_ORIGINS"),
             quota_on_store_failure=_choice(
                 env, "QUOTA_ON_STORE_FAILURE", "reject", {"reject", "allow"}
             ),

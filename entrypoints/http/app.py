@@ -18,6 +18,7 @@ from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import keys, webhooks
 from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
+from entrypoints.http.controllers.home import home
 from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.edge import Edge, EdgeConfig
 from entrypoints.http.errors import EXCEPTION_HANDLERS
@@ -142,7 +143,7 @@ def create_app(container: Container) -> Litestar:
         for prefix in API_PREFIXES
     ]
     return Litestar(
-        route_handlers=[*routers, *docs_handlers(), web.router(container)],
+        route_handlers=[*routers, home, *docs_handlers(), web.router(container)],
         template_config=web.template_config(),
         dependencies=_dependencies(container),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -52,6 +52,16 @@ PAGING_PARAMETERS = {
     "page": "must be an integer >= 1",
     "limit": "must be an integer >= 1 (values above 100 are capped)",
 }
+# How a key gets the permission a 403 says it lacks.
+PERMISSION_HINTS = {
+    "read": 'Register a key that has it: POST /api/auth/register with {"name": "my app",'
+    ' "permissions": ["read", "write"]}',
+    "write": "Keys are read-only unless asked otherwise: register one with POST"
+    ' /api/auth/register and {"name": "my app", "permissions": ["read", "write"]}'
+    " (with no Authorization header: a key can only pass on the permissions it has)",
+    "admin": "Admin keys are issued by an operator: keygate keys issue --user U --name N"
+    " --permissions read,write,admin",
+}
 HTTP_MESSAGES = {
     404: "Not found",
     405: "Method not allowed",
@@ -112,6 +122,8 @@ def _domain(exc: DomainError) -> _Error:
         error.headers["WWW-Authenticate"] = "Bearer"
         if exc.hint:
             error.extra["hint"] = exc.hint
+    if isinstance(exc, PermissionDenied) and exc.missing in PERMISSION_HINTS:
+        error.extra["hint"] = PERMISSION_HINTS[exc.missing]
     if isinstance(exc, QuotaExceeded | ServiceUnavailable):
         error.retry_after = exc.retry_after
     return error

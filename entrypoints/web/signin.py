@@ -60,7 +60,7 @@ def _signin(
     provider = dashboard.oidc.issuer if dashboard.oidc else None
     return render(
         dashboard, request, visit, "signin.html", status, session=session,
-        provider=provider, error=error,
+        provider=provider, error=error, base_url=str(request.base_url).rstrip("/"),
     )  # fmt: skip
 
 

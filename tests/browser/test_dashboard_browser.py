@@ -163,3 +163,53 @@ async def test_sign_in_create_see_once_revoke_and_the_api_refuses(
         assert time.monotonic() < deadline, "the API still accepts the revoked key"
         await asyncio.sleep(0.05)
     assert await api_status(live_server, session_key) == 200
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+async def assert_fits(page: Page) -> None:
+    """Nothing on the page is wider than the screen: no sideways scrolling."""
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than a {PHONE['width']}px screen"
+
+
+async def test_every_page_fits_a_phone(live_server: str, server_env: dict[str, str]) -> None:
+    session_key = issue_with_cli(server_env, "phone-user-with-a-long-name", "read,write")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport=PHONE, is_mobile=True)
+        page = await context.new_page()
+        try:
+            for path in ("/", "/dashboard/signin"):
+                await page.goto(live_server + path)
+                await assert_fits(page)
+            await expect(page.get_by_role("heading", name="No key yet?")).to_be_visible()
+            await page.get_by_label("API key").fill(session_key)
+            await page.get_by_role("button", name="Sign in").click()
+            await expect(page.get_by_role("heading", name="Your keys")).to_be_visible()
+            await assert_fits(page)
+
+            await page.get_by_role("link", name="Create a key").click()
+            await assert_fits(page)
+            await page.get_by_label("Name").fill("a key for the phone")
+            await page.get_by_role("button", name="Create key").click()
+            await expect(page.get_by_label("Your new key")).to_be_visible()
+            await assert_fits(page)
+
+            await page.get_by_role("link", name="Keys", exact=True).click()
+            await assert_fits(page)
+            row = page.locator("tr", has_text="a key for the phone")
+            await row.get_by_role("link", name="Usage of a key for the phone").click()
+            await expect(page.locator("svg.usage-chart")).to_be_visible()
+            await assert_fits(page)
+
+            await page.get_by_role("link", name="Keys", exact=True).click()
+            await page.get_by_role("link", name="Revoke a key for the phone").click()
+            await assert_fits(page)
+            await page.get_by_role("link", name="Recent requests").click()
+            await assert_fits(page)
+        finally:
+            await browser.close()

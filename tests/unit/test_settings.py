@@ -45,3 +45,31 @@ def test_reads_and_converts() -> None:
 def test_bad_values_name_the_variable(env: dict[str, str], names: str) -> None:
     with pytest.raises(SettingsError, match=names):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "localhost:3000",
+        "http://localhost:3000/",
+        "http://localhost:3000/app",
+        "ftp://files.example",
+        "https://",
+        "http://host:port",
+    ],
+)
+def test_a_cors_origin_without_scheme_and_host_is_refused_in_one_line(origin: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"CORS_ORIGINS": f"http://ok.example,{origin}"})
+    message = str(refused.value)
+    assert message.startswith(f"CORS_ORIGINS entry {origin!r} is not an origin")
+    assert "\n" not in message
+
+
+def test_cors_origins_may_be_any_origin_or_star() -> None:
+    env = {"CORS_ORIGINS": "http://localhost:3000, https://[::1]:8443,*"}
+    assert Settings.from_env(env).cors_origins == (
+        "http://localhost:3000",
+        "https://[::1]:8443",
+        "*",
+    )

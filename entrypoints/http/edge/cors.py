@@ -1,10 +1,14 @@
 """CORS for the configured origins: their preflights are answered here, on any path,
-and every response to them names the headers a browser may show to the page. Without
-configured origins this layer is left out."""
+and every response to them names the headers a browser may show to the page.
+
+A preflight from any other origin (every one, when none is configured) is refused here
+too, with a 403 that says how to allow it: never a 401 from the layers inside, which
+would send a frontend developer looking for a key problem."""
 
 from __future__ import annotations
 
 from entrypoints.http.edge.exchange import Exchange, Headers
+from entrypoints.http.errors import error_body
 from entrypoints.http.edge.layer import EdgeConfig, Handler, Layer
 
 EXPOSED_HEADERS = (
@@ -30,20 +34,34 @@ class Cors(Layer):
         self._any = "*" in config.cors_origins
         self._allowed = frozenset(o.encode() for o in config.cors_origins)
 
-    @staticmethod
-    def needed(config: EdgeConfig) -> bool:
-        return bool(config.cors_origins)
-
     async def __call__(self, exchange: Exchange) -> None:
         origin = exchange.headers.get(b"origin")
-        if origin is None or not (self._any or origin in self._allowed):
+        if origin is None:
             await self.inner(exchange)
             return
+        preflight = (
+            exchange.method == "OPTIONS" and b"access-control-request-method" in exchange.headers
+        )
+        if not (self._any or origin in self._allowed):
+            if preflight:
+                await _refuse(exchange, origin)
+            else:
+                await self.inner(exchange)
+            return
         exchange.response_headers += cors_headers(origin)
-        if exchange.method == "OPTIONS" and b"access-control-request-method" in exchange.headers:
+        if preflight:
             await _preflight(exchange)
         else:
             await self.inner(exchange)
+
+
+async def _refuse(exchange: Exchange, origin: bytes) -> None:
+    shown = origin.decode("latin-1")
+    body = error_body(
+        f"CORS: origin {shown} is not allowed",
+        hint=f"Start keygate with CORS_ORIGINS={shown} (a comma-separated list; * allows any)",
+    )
+    await exchange.send_json(403, body, {"Vary": "Origin"})
 
 
 async def _preflight(exchange: Exchange) -> None:
