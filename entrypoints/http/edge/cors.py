@@ -8,8 +8,8 @@ would send a frontend developer looking for a key problem."""
 from __future__ import annotations
 
 from entrypoints.http.edge.exchange import Exchange, Headers
-from entrypoints.http.errors import error_body
 from entrypoints.http.edge.layer import EdgeConfig, Handler, Layer
+from entrypoints.http.errors import error_body
 
 EXPOSED_HEADERS = (
     b"X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, RateLimit, RateLimit-Policy,"
