@@ -25,6 +25,7 @@ import logging
 from importlib import resources
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from adapters.postgres.errors import translated
 
@@ -88,10 +89,11 @@ async def apply_migrations(conninfo: str, connect_timeout: float = 10) -> list[s
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
 
 
-async def _apply_pending(conn: psycopg.AsyncConnection[tuple[object, ...]]) -> list[str]:
+async def _apply_pending(conn: psycopg.AsyncConnection[TupleRow]) -> list[str]:
     await conn.execute(CREATE_LEDGERS)
     done = {row[0] for row in await (await conn.execute(SELECT_APPLIED)).fetchall()}
-    recorded = dict(await (await conn.execute(SELECT_FUNCTIONS)).fetchall())
+    rows = await (await conn.execute(SELECT_FUNCTIONS)).fetchall()
+    recorded: dict[str, str] = {row[0]: row[1] for row in rows}
     pending = [(v, sql) for v, sql in available_migrations() if v not in done]
     functions = [
         (name, sql)
