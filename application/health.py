@@ -3,11 +3,8 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Protocol
 
-
-class DatabaseProbe(Protocol):
-    async def is_reachable(self) -> bool: ...
+from application.ports.health import DatabaseProbe
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Protocol
+from dataclasses import replace
 
-from application.clock import Clock
-from application.uow import UnitOfWorkFactory
+from application.ports.clock import Clock
+from application.ports.keys import ApiKeyRepository, KeyFinder, NewKey, UsageRecorder
+from application.ports.uow import UnitOfWorkFactory
 from domain.errors import (
     Conflict,
     NotFound,
@@ -40,47 +39,8 @@ from domain.pagination import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class NewKey:
-    user_id: UserId
-    name: str
-    key_hash: str
-    prefix: str
-    permissions: frozenset[str]
-    rate_limit: int
-
-
-class ApiKeyRepository(Protocol):
-    async def add(self, new: NewKey) -> ApiKey: ...
-
-    async def get(self, key_id: int) -> ApiKey | None: ...
-
-    async def list(
-        self, user_id: UserId | None, page: PageRequest, after_id: int | None, fetch: int
-    ) -> tuple[Sequence[ApiKey], int]:
-        """Up to `fetch` keys in id order: after `after_id` when given, else from the
-        page's offset; and how many keys match in all."""
-        ...
-
-    async def deactivate(self, key_id: int) -> bool:
-        """Revoke; True when the key was active until now."""
-        ...
-
-
 class KeyStoreUnavailable(Exception):
     """The key store could not answer in time."""
-
-
-class KeyFinder(Protocol):
-    """Finds a key by the hash of its raw value (an adapter may answer from a cache)."""
-
-    async def find_by_hash(self, key_hash: str) -> ApiKey | None: ...
-
-
-class UsageRecorder(Protocol):
-    """Notes that a key was used; the adapter writes it later, off the request path."""
-
-    def touch(self, key_id: int, at: datetime) -> None: ...
 
 
 MISSING_HINT = "Use: Authorization: Bearer <your_api_key>"

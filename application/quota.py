@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
+from application.ports.quota import QuotaStore
 from domain.errors import QuotaExceeded, ServiceUnavailable
 from domain.quota import QuotaDecision
 
@@ -13,13 +13,6 @@ log = logging.getLogger(__name__)
 
 class QuotaStoreUnavailable(Exception):
     """The quota store could not answer in time."""
-
-
-class QuotaStore(Protocol):
-    async def take(self, subject: str, limit: int) -> QuotaDecision:
-        """Count one request for `subject` if fewer than `limit` were admitted in the
-        last hour; atomic across every process sharing the store."""
-        ...
 
 
 def key_subject(key_id: int) -> str:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
-from application.clock import Clock
 from application.keys import GetKey, ListKeys
+from application.ports.clock import Clock
+from application.ports.request_log import RequestLogQueries
 from domain.keys import Caller, is_admin
 from domain.pagination import MAX_LIMIT, PageRequest
 from domain.request_log import (
@@ -14,34 +14,9 @@ from domain.request_log import (
     KeyUsageReport,
     LoggedRequest,
     PruneResult,
-    RequestLogEntry,
     hourly_series,
     status_class,
 )
-
-
-class RequestLogSink(Protocol):
-    def record(self, entry: RequestLogEntry) -> None:
-        """Accept one row without waiting; the adapter writes it soon after."""
-        ...
-
-
-class RequestLogQueries(Protocol):
-    async def usage_counts(
-        self, key_id: int, since: datetime
-    ) -> tuple[dict[datetime, int], dict[int, int], float | None, float | None]:
-        """(count per hour, count per status code, p50 ms, p95 ms) since `since`."""
-        ...
-
-    async def recent(
-        self, key_ids: Sequence[int] | None, status_class: int | None, limit: int
-    ) -> Sequence[LoggedRequest]:
-        """Newest first; `key_ids` None means every key's, `status_class` e.g. 4 for 4xx."""
-        ...
-
-    async def prune(self, before: datetime) -> PruneResult:
-        """Remove rows older than `before`: whole partitions where possible."""
-        ...
 
 
 class KeyUsage:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Protocol
 
-from application.uow import UnitOfWorkFactory
+from application.ports.resources import ResourceReader, ResourceRepository, ResourceWriter
+from application.ports.secrets import SecretStore
+from application.ports.uow import UnitOfWorkFactory
 from domain.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, Unprocessable
 from domain.keys import Caller, UserId
 from domain.pagination import PageInfo, page_info, page_request
@@ -22,7 +23,6 @@ from domain.resources import (
     Resource,
     ResourceFields,
     ResourcePatch,
-    ResourceQuery,
     authorize_change,
     change_owner,
     if_match_allows,
@@ -34,82 +34,10 @@ from domain.resources import (
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
-class ResourceReader(Protocol):
-    """Reads outside any transaction: one statement each."""
-
-    async def get(self, resource_id: int) -> Resource | None: ...
-
-    async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], int]:
-        """Up to `fetch` rows of the query's page and the exact number of matching rows."""
-        ...
-
-
-class ResourceWriter(Protocol):
-    """Changes that are one statement each, each committed on its own."""
-
-    async def add(self, fields: ResourceFields, created_by: UserId) -> Resource: ...
-
-    async def replace_owned(
-        self, resource_id: int, fields: ResourceFields, owner: UserId | None
-    ) -> Resource | None:
-        """Replace the editable fields of a row `owner` created (any row when None);
-        None when there is no such row, and nothing changed."""
-        ...
-
-    async def delete_owned(self, resource_id: int, owner: UserId | None) -> bool:
-        """Delete a row `owner` created (any row when None); False when there is none."""
-        ...
-
-
-class ResourceRepository(Protocol):
-    """Changes, bound to a unit of work's transaction."""
-
-    async def add(self, fields: ResourceFields, created_by: UserId) -> Resource: ...
-
-    async def get_for_update(self, resource_id: int) -> Resource | None:
-        """The row, locked until the unit of work ends."""
-        ...
-
-    async def update(self, resource_id: int, fields: ResourceFields) -> Resource:
-        """Replace the editable fields; updated_at moves strictly forward."""
-        ...
-
-    async def delete(self, resource_id: int) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotentReplay:
-    fingerprint: str
-    resource: Resource | None
-
-
-class IdempotencyStore(Protocol):
-    """Idempotency-Key records, bound to the same transaction as the create they guard."""
-
-    async def claim(self, user_id: UserId, key: str, fingerprint: str, ttl: timedelta) -> bool:
-        """True when this call now owns the key (new, or the old record expired). False
-        when a live record exists; a concurrent claimer waits for the first to finish."""
-        ...
-
-    async def existing(self, user_id: UserId, key: str) -> IdempotentReplay:
-        """The live record a failed claim ran into."""
-        ...
-
-    async def complete(self, user_id: UserId, key: str, status: int, resource: Resource) -> None:
-        """Store the response to replay."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class ResourcePage:
     items: Sequence[Resource]
     info: PageInfo
-
-
-class SecretStore(Protocol):
-    async def cursor_secret(self) -> str:
-        """The key that signs list cursors, the same for every instance."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,23 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
-from application.clock import Clock
+from application.ports.clock import Clock
+from application.ports.retention import ExpiredRecords
 
 log = logging.getLogger(__name__)
-
-
-class ExpiredRecords(Protocol):
-    async def delete_expired_idempotency_keys(self, limit: int) -> int:
-        """Delete up to `limit` idempotency records past their expiry; returns how many."""
-        ...
-
-    async def delete_finished_webhook_events(self, ended_before: datetime, limit: int) -> int:
-        """Delete up to `limit` webhook events created before `ended_before` none of whose
-        deliveries is pending or ended since, with their deliveries; returns how many."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

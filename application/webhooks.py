@@ -1,25 +1,26 @@
-"""Webhook use cases: subscriptions, the outbox port, and dispatching due deliveries."""
+"""Webhook use cases: subscribe, list, unsubscribe, and dispatching due deliveries."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from collections.abc import Iterable, Sequence
 
-from application.clock import Clock
-from application.uow import UnitOfWorkFactory
+from application.ports.clock import Clock
+from application.ports.uow import UnitOfWorkFactory
+from application.ports.webhooks import (
+    ClaimedDelivery,
+    DeliveryQueue,
+    NewWebhook,
+    WebhookRepository,
+    WebhookSender,
+)
 from domain.errors import NotFound
-from domain.keys import ApiKey, Caller, Permission, UserId, can_see, is_admin
+from domain.keys import ApiKey, Caller, Permission, can_see, is_admin
 from domain.pagination import PageInfo, PageRequest, page_info
 from domain.webhooks import (
     AddressPolicy,
-    AttemptResult,
     Delivery,
-    EventType,
-    Outcome,
     RetryPolicy,
     Subscription,
     Webhook,
@@ -30,63 +31,6 @@ from domain.webhooks import (
     signed_headers,
     validate_url,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class NewWebhook:
-    user_id: UserId
-    url: str
-    event_types: frozenset[EventType]
-    secret: str
-
-
-class WebhookRepository(Protocol):
-    async def add(self, new: NewWebhook) -> Webhook: ...
-
-    async def get(self, webhook_id: int) -> Webhook | None: ...
-
-    async def list(
-        self, user_id: UserId | None, page: PageRequest
-    ) -> tuple[Sequence[Webhook], int]: ...
-
-    async def delete(self, webhook_id: int) -> None: ...
-
-    async def deliveries(
-        self, webhook_id: int, page: PageRequest
-    ) -> tuple[Sequence[Delivery], int]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedDelivery:
-    """A due delivery, leased to this dispatcher until its lease runs out."""
-
-    id: int
-    webhook_id: int
-    message_id: str
-    attempts: int
-    age: float
-    url: str
-    secret: str
-    event_type: str
-    occurred_at: datetime
-    data: Mapping[str, Any]
-
-
-class DeliveryQueue(Protocol):
-    async def claim(self, limit: int, lease_seconds: float) -> Sequence[ClaimedDelivery]:
-        """Take up to `limit` due deliveries no other dispatcher holds, pushing their
-        next attempt `lease_seconds` ahead so that none is taken twice at once."""
-        ...
-
-    async def complete(
-        self, delivery: ClaimedDelivery, result: AttemptResult, outcome: Outcome
-    ) -> None: ...
-
-
-class WebhookSender(Protocol):
-    async def send(self, url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
-        """One POST; refusals, timeouts and network errors come back as results."""
-        ...
 
 
 def _require_write(caller: Caller) -> None:

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from application.keys import KeyStoreUnavailable, NewKey
+from application.keys import KeyStoreUnavailable
+from application.ports.keys import NewKey
 from application.quota import QuotaStoreUnavailable
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest

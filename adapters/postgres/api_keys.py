@@ -10,7 +10,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from application.keys import KeyStoreUnavailable, NewKey
+from application.keys import KeyStoreUnavailable
+from application.ports.keys import NewKey
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import psycopg
 
-from application.keys import KeyFinder
+from application.ports.keys import KeyFinder
 from domain.keys import ApiKey
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from application.resources import IdempotentReplay
+from application.ports.idempotency import IdempotentReplay
 from domain.keys import UserId
 from domain.resources import Order, Resource, ResourceFields, ResourceQuery, Sort
 

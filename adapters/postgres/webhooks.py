@@ -10,7 +10,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from application.webhooks import ClaimedDelivery, NewWebhook
+from application.ports.webhooks import ClaimedDelivery, NewWebhook
 from domain.keys import UserId
 from domain.pagination import PageRequest
 from domain.webhooks import (

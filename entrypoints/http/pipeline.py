@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.keys import MISSING_HINT, Authenticate
+from application.ports.request_log import RequestLogSink
 from application.quota import CheckQuota, ip_subject, key_subject
-from application.request_log import RequestLogSink
 from domain.errors import DomainError, InvalidInput, QuotaExceeded, Unauthenticated
 from domain.quota import QuotaDecision
 from domain.request_log import RequestLogEntry

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg.types.json import Json
 
-from application.webhooks import NewWebhook
+from application.ports.webhooks import NewWebhook
 from domain.webhooks import EventType, encode_data
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings

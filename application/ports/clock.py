@@ -1,3 +1,5 @@
+"""The clock port: use cases never read the time themselves, so tests can set it."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from application.keys import ApiKeyRepository
-    from application.resources import IdempotencyStore, ResourceRepository
-    from application.webhooks import WebhookRepository
+from application.ports.idempotency import IdempotencyStore
+from application.ports.keys import ApiKeyRepository
+from application.ports.resources import ResourceRepository
+from application.ports.webhooks import WebhookRepository
 
 
 class UnitOfWork(Protocol):

@@ -1,0 +1,33 @@
+"""Ports of the request log: the sink that takes rows, and the queries over them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry
+
+
+class RequestLogSink(Protocol):
+    def record(self, entry: RequestLogEntry) -> None:
+        """Accept one row without waiting; the adapter writes it soon after."""
+        ...
+
+
+class RequestLogQueries(Protocol):
+    async def usage_counts(
+        self, key_id: int, since: datetime
+    ) -> tuple[dict[datetime, int], dict[int, int], float | None, float | None]:
+        """(count per hour, count per status code, p50 ms, p95 ms) since `since`."""
+        ...
+
+    async def recent(
+        self, key_ids: Sequence[int] | None, status_class: int | None, limit: int
+    ) -> Sequence[LoggedRequest]:
+        """Newest first; `key_ids` None means every key's, `status_class` e.g. 4 for 4xx."""
+        ...
+
+    async def prune(self, before: datetime) -> PruneResult:
+        """Remove rows older than `before`: whole partitions where possible."""
+        ...
