@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from application.ports.clock import Clock
+from application.ports.errors import StoreUnavailable
 from application.ports.keys import ApiKeyRepository, KeyFinder, NewKey, UsageRecorder
 from application.ports.uow import UnitOfWorkFactory
 from domain.errors import (
@@ -38,11 +39,6 @@ from domain.pagination import (
     page_with_cursor,
 )
 
-
-class KeyStoreUnavailable(Exception):
-    """The key store could not answer in time."""
-
-
 MISSING_HINT = "Use: Authorization: Bearer <your_api_key>"
 
 
@@ -57,7 +53,7 @@ class Authenticate:
             raise Unauthenticated("Empty API key")
         try:
             key = await self._finder.find_by_hash(hash_key(raw_key))
-        except KeyStoreUnavailable:
+        except StoreUnavailable:
             raise ServiceUnavailable("Authentication service unavailable") from None
         now = self._clock.now()
         if key is None or not key.usable_at(now):

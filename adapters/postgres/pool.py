@@ -37,13 +37,19 @@ class KeygatePool(AsyncConnectionPool[psycopg.AsyncConnection[TupleRow]]):
     """The pool every adapter borrows from: whatever goes wrong while a connection is
     borrowed or used leaves as a port error (adapters.postgres.errors), never psycopg's."""
 
+    # The signature is psycopg_pool's: `timeout` is how long to wait for a connection.
     @asynccontextmanager
     async def connection(
-        self, timeout: float | None = None
+        self,
+        timeout: float | None = None,  # noqa: ASYNC109
     ) -> AsyncIterator[psycopg.AsyncConnection[TupleRow]]:
         with translated():
             async with super().connection(timeout) as conn:
                 yield conn
+
+    async def wait(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        with translated():
+            await super().wait(timeout)
 
 
 def create_pool(

@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 import msgspec
-import psycopg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from application.ports.errors import StoreError, StoreUnavailable, UnstorableValue
 from domain.errors import (
     Conflict,
     DomainError,
@@ -122,15 +122,15 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return _json(exc.status_code, error_body(message), headers)
 
 
-def handle_database_error(request: Request[Any, Any, Any], exc: psycopg.Error) -> Response[bytes]:
-    if isinstance(exc, psycopg.OperationalError):
-        log.warning("database unavailable: %s", type(exc).__name__)
+def handle_store_error(request: Request[Any, Any, Any], exc: StoreError) -> Response[bytes]:
+    if isinstance(exc, StoreUnavailable):
+        log.warning("database unavailable: %s", exc)
         return _json(
             503,
             error_body("Service temporarily unavailable"),
             {"Retry-After": str(DB_UNAVAILABLE_RETRY_AFTER)},
         )
-    if isinstance(exc, psycopg.DataError):
+    if isinstance(exc, UnstorableValue):
         # Input the domain let through but PostgreSQL cannot store (a NUL in text, a
         # number out of range): the client's to fix, so a 400, and never a 500.
         return _json(
@@ -155,7 +155,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: handle_domain_error,
     ValidationException: handle_validation_error,
     HTTPException: handle_http_exception,
-    psycopg.Error: handle_database_error,
+    StoreError: handle_store_error,
     RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }

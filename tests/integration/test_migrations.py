@@ -163,8 +163,10 @@ async def test_the_quota_window_constants_are_the_domains(empty_db: str) -> None
 async def test_a_changed_function_file_is_applied_at_the_next_start(empty_db: str) -> None:
     await apply_migrations(empty_db)
     with psycopg.connect(empty_db, autocommit=True) as conn:
-        conn.execute("CREATE OR REPLACE FUNCTION quota_buckets() RETURNS integer"
-                     " LANGUAGE sql IMMUTABLE AS $$ SELECT 7 $$")
+        conn.execute(
+            "CREATE OR REPLACE FUNCTION quota_buckets() RETURNS integer"
+            " LANGUAGE sql IMMUTABLE AS $$ SELECT 7 $$"
+        )
         conn.execute("UPDATE schema_functions SET sha256 = 'older' WHERE file = 'quota'")
     assert await apply_migrations(empty_db) == []
     with psycopg.connect(empty_db) as conn:
