@@ -237,6 +237,21 @@ def _choice(enum_type: type[Sort] | type[Order], name: str, value: str | None) -
         ) from None
 
 
+def _check_filter(param: str, text: str | None, max_length: int) -> None:
+    if text is None:
+        return
+    if not storable_text(text):
+        raise InvalidInput(
+            f"Invalid query parameter '{param}'",
+            [FieldError(param, "must not contain NUL or unpaired surrogates")],
+        )
+    if len(text) > max_length:
+        raise InvalidInput(
+            f"Invalid query parameter '{param}'",
+            [FieldError(param, f"must be at most {max_length} characters")],
+        )
+
+
 def resource_query(
     page_request: PageRequest,
     *,
@@ -252,22 +267,8 @@ def resource_query(
     cursor's and stated ones must agree; `cursor_given` says one was sent undecoded."""
     sort_value: Sort | None = _choice(Sort, "sort", sort)
     order_value: Order | None = _choice(Order, "order", order)
-    for param, text in (("category", category), ("search", search)):
-        if text is not None and not storable_text(text):
-            raise InvalidInput(
-                f"Invalid query parameter '{param}'",
-                [FieldError(param, "must not contain NUL or unpaired surrogates")],
-            )
-    if search is not None and len(search) > SEARCH_MAX:
-        raise InvalidInput(
-            "Invalid query parameter 'search'",
-            [FieldError("search", f"must be at most {SEARCH_MAX} characters")],
-        )
-    if category is not None and len(category) > CATEGORY_MAX:
-        raise InvalidInput(
-            "Invalid query parameter 'category'",
-            [FieldError("category", f"must be at most {CATEGORY_MAX} characters")],
-        )
+    _check_filter("category", category, CATEGORY_MAX)
+    _check_filter("search", search, SEARCH_MAX)
     if cursor is None:
         if page_given and cursor_given:
             raise page_with_cursor()
