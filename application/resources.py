@@ -18,18 +18,17 @@ from application.ports.uow import UnitOfWorkFactory
 from domain.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, Unprocessable
 from domain.keys import Caller, UserId
 from domain.pagination import PageInfo, page_info, page_request
+from domain.resource_queries import CursorCodec, resource_query
 from domain.resources import (
-    CursorCodec,
     Resource,
     ResourceFields,
     ResourcePatch,
     authorize_change,
     change_owner,
     if_match_allows,
-    resource_query,
-    storable_text,
     valid_id,
 )
+from domain.storable import storable_text
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 

@@ -18,19 +18,10 @@ from application.ports.webhooks import (
 from domain.errors import NotFound
 from domain.keys import ApiKey, Caller, Permission, can_see, is_admin
 from domain.pagination import PageInfo, PageRequest, page_info
-from domain.webhooks import (
-    AddressPolicy,
-    Delivery,
-    RetryPolicy,
-    Subscription,
-    Webhook,
-    decide,
-    generate_secret,
-    message_body,
-    parse_event_types,
-    signed_headers,
-    validate_url,
-)
+from domain.webhook_retries import RetryPolicy, decide
+from domain.webhook_signing import generate_secret, message_body, signed_headers
+from domain.webhook_targets import AddressPolicy, validate_url
+from domain.webhooks import Delivery, Subscription, Webhook, parse_event_types
 
 
 def _require_write(caller: Caller) -> None:

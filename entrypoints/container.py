@@ -45,7 +45,8 @@ from application.webhooks import (
     Subscribe,
     Unsubscribe,
 )
-from domain.webhooks import AddressPolicy, RetryPolicy
+from domain.webhook_retries import RetryPolicy
+from domain.webhook_targets import AddressPolicy
 from entrypoints.settings import Settings
 
 VERSION = "1.0.0"

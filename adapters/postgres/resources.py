@@ -17,7 +17,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from application.ports.idempotency import IdempotentReplay
 from domain.keys import UserId
-from domain.resources import Order, Resource, ResourceFields, ResourceQuery, Sort
+from domain.resource_queries import Order, ResourceQuery, Sort
+from domain.resources import Resource, ResourceFields
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.resources import ListParams, ListResources
-from domain.resources import Order, Sort
+from domain.resource_queries import Order, Sort
 from entrypoints.container import Container
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)

@@ -24,17 +24,15 @@ from application.resources import (
 from domain.errors import Unauthenticated
 from domain.keys import ApiKey, Permission
 from domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from domain.resource_queries import SEARCH_MAX, Order, Sort
 from domain.resources import (
     CATEGORY_MAX,
     DESCRIPTION_MAX,
     MAX_ID,
     NAME_MAX,
-    SEARCH_MAX,
-    Order,
     Resource,
     ResourceFields,
     ResourcePatch,
-    Sort,
     resource_fields,
 )
 from entrypoints.http.context import context_of

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.webhooks import ListDeliveries, ListSubscriptions, Subscribe, Unsubscribe
 from domain.pagination import page_request
-from domain.webhooks import URL_MAX
+from domain.webhook_targets import URL_MAX
 from entrypoints.http.controllers.keys import NO_STORE, caller_of, checked_id
 from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import Pagination, present
