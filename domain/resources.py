@@ -108,6 +108,20 @@ def resource_fields(
 
 
 @dataclass(frozen=True, slots=True)
+class ResourceDraft:
+    """The editable fields as a client sent them; a use case validates them once the
+    caller is known to hold the right to write."""
+
+    name: str
+    description: str | None = None
+    category: str | None = None
+    metadata: object = None
+
+    def validated(self) -> ResourceFields:
+        return resource_fields(self.name, self.description, self.category, self.metadata)
+
+
+@dataclass(frozen=True, slots=True)
 class ResourcePatch:
     """The fields a PATCH gave; an absent field keeps its value, a given null clears it."""
 

@@ -15,7 +15,11 @@ from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
 from adapters.postgres.pool import PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
-from adapters.postgres.request_logs import PostgresRequestLogQueries, PostgresRequestLogSink
+from adapters.postgres.request_logs import (
+    PostgresRequestLogPruner,
+    PostgresRequestLogQueries,
+    PostgresRequestLogSink,
+)
 from adapters.postgres.resources import (
     PostgresResourceCounts,
     PostgresResourceReader,
@@ -204,7 +208,9 @@ class Container(containers.DeclarativeContainer):
         RecentRequests, list_keys=list_keys, queries=request_log_queries
     )
     prune_request_logs = providers.Singleton(
-        PruneRequestLogs, queries=request_log_queries, clock=clock
+        PruneRequestLogs,
+        pruner=providers.Singleton(PostgresRequestLogPruner, pool=pool),
+        clock=clock,
     )
 
     get_resource = providers.Singleton(GetResource, reader=resource_reader)

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from application.keys import KeyStoreUnavailable
+from application.ports.errors import StoreUnavailable
 from application.ports.keys import NewKey
-from application.quota import QuotaStoreUnavailable
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
 from domain.quota import QuotaDecision, Window, take
@@ -37,7 +36,7 @@ class InMemoryQuotaStore:
 
     async def take(self, subject: str, limit: int) -> QuotaDecision:
         if self.unavailable:
-            raise QuotaStoreUnavailable("down")
+            raise StoreUnavailable("down")
         window, decision = take(self._windows.get(subject), limit, self._clock.now().timestamp())
         self._windows[subject] = window
         return decision
@@ -111,7 +110,7 @@ class InMemoryKeys:
     # KeyFinder
     async def find_by_hash(self, key_hash: str) -> ApiKey | None:
         if self.unavailable:
-            raise KeyStoreUnavailable("down")
+            raise StoreUnavailable("down")
         return next((k for k, h in self.rows.values() if h == key_hash), None)
 
 

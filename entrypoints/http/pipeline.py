@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from application.keys import MISSING_HINT, Authenticate
+from application.keys import Authenticate
 from application.ports.request_log import RequestLogSink
 from application.quota import CheckQuota, ip_subject, key_subject
 from domain.errors import DomainError, InvalidInput, QuotaExceeded, Unauthenticated
@@ -48,6 +48,8 @@ OPTIONAL_KEY_SEGMENTS = frozenset({"auth"})
 # Logged (nginx's convention) when the client went away before its response was complete:
 # whatever status the app produced afterwards never reached anyone.
 CLIENT_CLOSED_REQUEST = 499
+# The contract's hint to a client that sent no key.
+MISSING_HINT = "Use: Authorization: Bearer <your_api_key>"
 
 
 def rate_limit_headers(decision: QuotaDecision) -> list[tuple[bytes, bytes]]:

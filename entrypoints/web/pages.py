@@ -28,17 +28,14 @@ from domain.errors import (
 from domain.keys import (
     ApiKey,
     IssuedKey,
-    KeyRequest,
     Permission,
     is_admin,
-    parse_permissions,
-    validate_key_name,
-    validate_rate_limit,
+    key_request,
 )
 from domain.pagination import page_request
 from domain.request_log import STATUS_CLASSES
 from entrypoints.http.context import context_of
-from entrypoints.http.controllers.keys import checked_id
+from entrypoints.http.controllers.common import checked_id
 from entrypoints.http.errors import STATUS_OF
 from entrypoints.web.chart import bar_chart
 from entrypoints.web.oidc import OidcClient, OidcFailure, new_login
@@ -399,18 +396,8 @@ async def create_key(
     limit = str(form.get("rate_limit") or "").strip()
     values = {"name": name, "permissions": permissions, "user_id": user_id, "rate_limit": limit}
     try:
-        rate_limit = None
-        if limit:
-            if not limit.isdigit():
-                raise InvalidInput("The rate limit must be a whole number")
-            rate_limit = validate_rate_limit(int(limit))
-        key_request = KeyRequest(
-            name=validate_key_name(name),
-            permissions=parse_permissions(permissions),
-            user_id=user_id or None,
-            rate_limit=rate_limit,
-        )
-        issued = await issue_key(key_request, caller, new_user_id=caller.user_id)
+        wanted = key_request(name, permissions, user_id, limit)
+        issued = await issue_key(wanted, caller, new_user_id=caller.user_id)
     except (InvalidInput, PermissionDenied) as exc:
         status = STATUS_OF[type(exc)]
         message = exc.message

@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from application.webhooks import ListDeliveries, ListSubscriptions, Subscribe, Unsubscribe
 from domain.pagination import page_request
 from domain.webhook_targets import URL_MAX
-from entrypoints.http.controllers.keys import NO_STORE, caller_of, checked_id
+from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id
 from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.webhooks import DeliveryView, SubscriptionView, WebhookView
