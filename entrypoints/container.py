@@ -1,21 +1,32 @@
-"""The composition root: every adapter and use case, wired once, for HTTP and CLI alike."""
+"""The composition root: every adapter and use case, wired once, for HTTP and CLI alike.
+
+The only entrypoint module that imports adapters (the import-linter contract says so):
+whatever concrete thing `serve`, the dashboard and the CLI need is built here, and the
+services they start and stop are listed here (`entrypoints/lifecycle.py` runs them).
+"""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import timedelta
+from pathlib import Path
 
 from dependency_injector import containers, providers
 
 from adapters.background import PeriodicTask
 from adapters.clock import SystemClock
 from adapters.dispatcher import WebhookDispatcher
+from adapters.embedded import EmbeddedPostgres
 from adapters.http_client import SafeWebhookSender
+from adapters.oidc import OidcClient
 from adapters.postgres.api_keys import PostgresKeyFinder
 from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
+from adapters.postgres.migrate import apply_migrations
 from adapters.postgres.pool import PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_logs import (
+    DRAIN_SECONDS,
     PostgresRequestLogPruner,
     PostgresRequestLogQueries,
     PostgresRequestLogSink,
@@ -52,12 +63,27 @@ from application.webhooks import (
 from domain.webhook_retries import RetryPolicy
 from domain.webhook_targets import AddressPolicy
 from entrypoints.settings import Settings
+from entrypoints.web.session import SessionCodec
 
 VERSION = "1.0.0"
 PARTITION_CHECK_SECONDS = 3600.0
 RETENTION_PURGE_SECONDS = 300.0
 # Every write appends a count delta; folding them often keeps a total a sum of few rows.
 COUNT_COMPACTION_SECONDS = 5.0
+
+
+def identity_provider_of(settings: Settings) -> OidcClient | None:
+    """The OpenID Connect provider, when one is configured (else: sign-in by API key)."""
+    if not settings.oidc_issuer:
+        return None
+    # Settings.validate insists on these two whenever an issuer is set.
+    assert settings.oidc_client_id and settings.public_base_url
+    return OidcClient(
+        settings.oidc_issuer,
+        settings.oidc_client_id,
+        settings.oidc_client_secret,
+        settings.public_base_url,
+    )
 
 
 class Container(containers.DeclarativeContainer):
@@ -169,6 +195,12 @@ class Container(containers.DeclarativeContainer):
         webhook_dispatcher,
     )
 
+    # Only the services a CLI command asks for run in it: `keygate webhooks dispatch`.
+    dispatch_services = providers.List(webhook_dispatcher)
+
+    session_codec = providers.Singleton(SessionCodec, secret=settings.provided.session_secret)
+    identity_provider = providers.Singleton(identity_provider_of, settings)
+
     database_probe = providers.Singleton(
         PostgresProbe, pool=pool, timeout=settings.provided.db_timeout
     )
@@ -224,3 +256,17 @@ def build_container(settings: Settings) -> Container:
     if not settings.database_url:
         raise ValueError("a database URL is required to build the container")
     return Container(settings=settings)
+
+
+async def migrate(database_url: str, connect_timeout: float) -> list[str]:
+    """Apply pending migrations (under an advisory lock); the versions applied now."""
+    return await apply_migrations(database_url, connect_timeout=connect_timeout)
+
+
+def embedded_database(data_dir: Path) -> AbstractContextManager[str]:
+    """An embedded PostgreSQL server in `data_dir`, for as long as the block runs; its URL."""
+    return EmbeddedPostgres(data_dir)
+
+
+# How long the request-log sink keeps retrying its last rows at shutdown.
+LOG_DRAIN_SECONDS = DRAIN_SECONDS

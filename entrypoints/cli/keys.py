@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 
 from domain.keys import OPERATOR, key_request
 from domain.pagination import MAX_LIMIT, PageRequest
-from entrypoints.cli.common import EXIT_USAGE, CliError, positive_int, run_async
-from entrypoints.container import Container, build_container
+from entrypoints.cli.common import positive_int
+from entrypoints.cli.run import with_container
+from entrypoints.container import Container
 from entrypoints.settings import Settings
 from entrypoints.views.keys import IssuedKeyView, KeyView
 
@@ -36,23 +36,6 @@ def add_commands(commands: Any) -> None:
     revoke = actions.add_parser("revoke", help="revoke a key at once, on every instance")
     revoke.add_argument("id", type=positive_int, help="the key id")
     revoke.set_defaults(handler=_revoke)
-
-
-def with_container(settings: Settings, work: Callable[[Container], Awaitable[Any]]) -> Any:
-    """Open the pool, run `work`, close the pool; errors become one-line CLI errors."""
-    if not settings.database_url:
-        raise CliError("DATABASE_URL is not set", EXIT_USAGE)
-
-    async def run() -> Any:
-        container = build_container(settings)
-        pool = container.pool()
-        await pool.open(wait=True, timeout=settings.db_timeout)
-        try:
-            return await work(container)
-        finally:
-            await pool.close()
-
-    return run_async(run)
 
 
 def _issue(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from entrypoints.cli.run import with_container
 from entrypoints.settings import Settings
 
 AGE = re.compile(r"([1-9][0-9]{0,5})([dh])")
@@ -37,8 +38,6 @@ def add_commands(commands: Any) -> None:
 
 
 def _prune(args: argparse.Namespace, settings: Settings) -> int:
-    from entrypoints.cli.keys import with_container
-
     result = with_container(settings, lambda c: c.prune_request_logs()(args.older_than))
     print(
         f"dropped {result.partitions_dropped} daily partition(s),"

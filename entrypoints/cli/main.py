@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 
-from adapters.postgres.migrate import apply_migrations
 from domain.errors import DomainError, InvalidInput
 from entrypoints.cli import keys as keys_commands
 from entrypoints.cli import logs as logs_commands
@@ -23,6 +22,7 @@ from entrypoints.cli.common import (
     positive_int,
     run_async,
 )
+from entrypoints.container import embedded_database, migrate
 from entrypoints.settings import Settings, SettingsError
 
 
@@ -65,9 +65,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     with ExitStack() as stack:
         database_url = settings.database_url
         if not database_url:
-            from adapters.embedded import EmbeddedPostgres
-
-            database_url = stack.enter_context(EmbeddedPostgres(settings.data_dir))
+            database_url = stack.enter_context(embedded_database(settings.data_dir))
         _migrate_or_fail(database_url, settings.db_timeout)
         # Worker processes build their settings from the environment, like this one.
         os.environ["DATABASE_URL"] = database_url
@@ -86,7 +84,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate_or_fail(database_url: str, timeout: float) -> list[str]:
-    applied: list[str] = run_async(lambda: apply_migrations(database_url, connect_timeout=timeout))
+    applied: list[str] = run_async(lambda: migrate(database_url, connect_timeout=timeout))
     return applied
 
 

@@ -13,14 +13,14 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
-from adapters.postgres.request_logs import DRAIN_SECONDS
+from entrypoints.container import LOG_DRAIN_SECONDS
 from entrypoints.settings import Settings
 
 APP_FACTORY = "entrypoints.http.asgi:app_factory"
 # How long in-flight requests may take to finish once a stop was asked for.
 GRACEFUL_SECONDS = 30
 # Past this a worker is killed: in-flight requests, then the log drain, then some slack.
-KILL_AFTER_SECONDS = GRACEFUL_SECONDS + int(DRAIN_SECONDS) + 5
+KILL_AFTER_SECONDS = GRACEFUL_SECONDS + int(LOG_DRAIN_SECONDS) + 5
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from entrypoints.cli.keys import with_container
+from entrypoints.cli.run import with_container
 from entrypoints.container import Container
 from entrypoints.settings import Settings
 
@@ -28,22 +28,17 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     # Running this command is the request to dispatch, whatever `serve` is told.
     settings = replace(settings, webhook_dispatch_in_serve=True)
 
-    async def run(container: Container) -> None:
+    async def until_stopped(_: Container) -> None:
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
-        dispatcher = container.webhook_dispatcher()
-        await dispatcher.start()
         print(
             f"keygate: dispatching webhooks every {settings.webhook_dispatch_interval:g}s",
             file=sys.stderr,
             flush=True,
         )
-        try:
-            await stopping.wait()
-        finally:
-            await dispatcher.stop()
+        await stopping.wait()
 
-    with_container(settings, run)
+    with_container(settings, until_stopped, services=lambda c: c.dispatch_services())
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +15,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints import web
 from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import keys, webhooks
 from entrypoints.http.controllers.docs import docs_handlers
@@ -25,6 +23,8 @@ from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.pipeline import Pipeline
 from entrypoints.http.strict_body import strict_json_body
+from entrypoints.lifecycle import running
+from entrypoints.web import router as web
 
 log = logging.getLogger(__name__)
 
@@ -105,36 +105,11 @@ def _handlers() -> list[Any]:
     return [health, *keys.HANDLERS, ResourceController, *webhooks.HANDLERS]
 
 
-# A shutdown must end: the request-log drain needs up to 10 s, nothing needs more.
-SERVICE_STOP_SECONDS = 15.0
-POOL_CLOSE_SECONDS = 5.0
-
-
-async def _stop_within(service: Any, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(service.stop(), seconds)
-    except TimeoutError:
-        log.error("%s did not stop within %.0f s; shutting down anyway", service, seconds)
-    except Exception:
-        log.exception("%s failed to stop cleanly", service)
-
-
 def create_app(container: Container) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        pool = container.pool()
-        await pool.open(wait=False)
-        services = container.services()
-        started: list[Any] = []
-        try:
-            for service in services:
-                await service.start()
-                started.append(service)
+        async with running(container, container.services()):
             yield
-        finally:
-            for service in reversed(started):
-                await _stop_within(service, SERVICE_STOP_SECONDS)
-            await pool.close(timeout=POOL_CLOSE_SECONDS)
 
     # Litestar runs only the innermost before_request hook: a handler or controller
     # that sets its own must call strict_json_body too.

@@ -17,13 +17,14 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from litestar.datastructures import Cookie
 
+from application.ports.identity import PendingLogin
 from domain.dashboard import SESSION_LIFETIME
 
 log = logging.getLogger("keygate.dashboard")
@@ -35,15 +36,6 @@ ASSOCIATED_DATA = b"keygate-dashboard-session-v1"
 NONCE_BYTES = 12
 # How long a visitor who has not signed in keeps the CSRF token of the sign-in form.
 VISITOR_LIFETIME_SECONDS = 3600
-
-
-@dataclass(frozen=True, slots=True)
-class PendingLogin:
-    """What the callback of an OpenID Connect login must match."""
-
-    state: str
-    nonce: str
-    verifier: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +117,6 @@ class SessionCodec:
             samesite="lax",
             secure=secure,
         )
-
-    def with_login(self, session: Session, login: PendingLogin | None) -> Session:
-        return replace(session, login=login)
 
 
 def expired_cookie(*, secure: bool) -> Cookie:

@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Page, async_playwright, expect
+
+from tests.support.servers import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,12 +37,6 @@ KEYGATE = str(Path(sys.executable).with_name("keygate"))
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server_env(db: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "SESSION_SECRET"}
@@ -50,7 +45,7 @@ def server_env(db: str) -> dict[str, str]:
 
 @pytest.fixture
 def live_server(server_env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     # Two workers and no SESSION_SECRET: the session must still be readable by both.
     process = subprocess.Popen(
         [KEYGATE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import psycopg
-from litestar.testing import AsyncTestClient
 
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.settings import Settings
-from tests.conftest import bearer, issue
-
-Client = AsyncTestClient  # type: ignore[type-arg]
+from tests.support.clients import Client
+from tests.support.keys import bearer, issue
 
 
 async def test_missing_header_is_401_with_challenge_and_hint(client: Client) -> None:
@@ -68,7 +66,7 @@ async def test_valid_key_is_admitted_and_bearer_scheme_is_case_insensitive(
 async def test_auth_store_unreachable_is_503_with_retry_after(settings: Settings) -> None:
     down = replace(settings, database_url="postgresql://postgres@127.0.0.1:1/x", db_timeout=0.3)
     app = create_asgi(build_container(down))
-    async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:  # type: ignore[arg-type]
+    async with Client(app=app, raise_server_exceptions=False) as client:  # type: ignore[arg-type]
         response = await client.get("/api/keys", headers={"Authorization": "Bearer rk_abc"})
     assert response.status_code == 503
     assert response.json() == {"error": "Authentication service unavailable"}

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import re
 
-from litestar.testing import AsyncTestClient
-
-Client = AsyncTestClient  # type: ignore[type-arg]
+from tests.support.clients import Client
 
 
 async def test_api_docs_is_the_openapi_document_without_a_key(client: Client) -> None:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 
-from litestar.testing import AsyncTestClient
-
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.http.strict_body import strict_json_body
-from tests.conftest import bearer, issue
+from tests.support.clients import Client
+from tests.support.keys import bearer, issue
 from tests.support.logs import logged_rows
-
-Client = AsyncTestClient  # type: ignore[type-arg]
 
 
 async def test_a_nul_in_the_path_is_logged_and_does_not_stop_logging(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-from litestar.testing import AsyncTestClient
 
 from entrypoints.container import Container
-from tests.conftest import bearer, issue
+from tests.support.clients import Client
+from tests.support.keys import bearer, issue
 
 # (hours before the current hour, status, ms); each row sits 10 minutes into its hour.
 KEY_ROWS = [
@@ -24,7 +24,7 @@ KEY_ROWS = [
 
 
 async def test_usage_matches_a_hand_computed_fixture(
-    client: AsyncTestClient,  # type: ignore[type-arg]
+    client: Client,
     container: Container,
     db: str,
 ) -> None:

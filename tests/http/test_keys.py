@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from litestar.testing import AsyncTestClient
-
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.settings import Settings
-from tests.conftest import bearer, issue
+from tests.support.clients import Client
+from tests.support.keys import bearer, issue
 
-Client = AsyncTestClient  # type: ignore[type-arg]
 REGISTER = "/api/auth/register"
 
 
@@ -131,14 +129,14 @@ async def test_rate_limit_must_be_a_json_integer_not_a_string_or_float(
 
 async def test_registration_can_be_switched_off(settings: Settings) -> None:
     app = create_asgi(build_container(replace(settings, registration_enabled=False)))
-    async with AsyncTestClient(app=app) as client:  # type: ignore[arg-type]
+    async with Client(app=app) as client:  # type: ignore[arg-type]
         response = await client.post(REGISTER, json={"name": "x"})
     assert response.status_code == 403
 
 
 async def test_sign_up_is_limited_per_ip(settings: Settings) -> None:
     app = create_asgi(build_container(replace(settings, registration_per_hour=3)))
-    async with AsyncTestClient(app=app) as client:  # type: ignore[arg-type]
+    async with Client(app=app) as client:  # type: ignore[arg-type]
         statuses = [(await client.post(REGISTER, json={"name": "x"})).status_code for _ in range(5)]
         refused = await client.post(REGISTER, json={"name": "x"})
     assert statuses == [201, 201, 201, 429, 429]

@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 from domain.keys import ApiKey
 from entrypoints.container import Container
 from entrypoints.http.app import create_asgi
-from tests.conftest import bearer, issue
+from tests.support.keys import bearer, issue
 
 REQUESTS = 200
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from entrypoints.container import Container
-from tests.conftest import bearer, issue
+from tests.support.keys import bearer, issue
 from tests.support.servers import running_server
 
 pytestmark = pytest.mark.slow

@@ -6,14 +6,12 @@ import re
 from dataclasses import replace
 
 import psycopg
-from litestar.testing import AsyncTestClient
 
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.settings import Settings
-from tests.conftest import bearer, issue
-
-Client = AsyncTestClient  # type: ignore[type-arg]
+from tests.support.clients import Client
+from tests.support.keys import bearer, issue
 
 
 def assert_quota_headers(headers: object, limit: int, remaining: int) -> None:
@@ -102,7 +100,7 @@ async def test_store_down_rejects_with_503_by_default_or_admits_when_configured(
                 )
             ).quota_store()
         )
-        async with AsyncTestClient(app=create_asgi(app_container)) as client:  # type: ignore[arg-type]
+        async with Client(app=create_asgi(app_container)) as client:  # type: ignore[arg-type]
             response = await client.get("/api/keys", headers=bearer(key))
         assert response.status_code == expected, mode
         if expected == 503:

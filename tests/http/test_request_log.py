@@ -11,16 +11,15 @@ from typing import Any
 
 import pytest
 from dependency_injector import providers
-from litestar.testing import AsyncTestClient
 
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.http.pipeline import CLIENT_CLOSED_REQUEST, Pipeline
 from entrypoints.settings import Settings
-from tests.conftest import bearer, issue
+from tests.support.clients import Client
+from tests.support.keys import bearer, issue
 from tests.support.logs import logged_rows
 
-Client = AsyncTestClient  # type: ignore[type-arg]
 TEST_CLIENT_IP = "testclient"  # the peer address Litestar's test client puts in the scope
 
 
@@ -113,7 +112,7 @@ async def test_a_failure_in_the_pipeline_itself_is_one_500_row(
     container: Container, db: str
 ) -> None:
     container.authenticate.override(providers.Object(Exploding()))
-    async with AsyncTestClient(app=create_asgi(container), raise_server_exceptions=False) as c:  # type: ignore[arg-type]
+    async with Client(app=create_asgi(container), raise_server_exceptions=False) as c:  # type: ignore[arg-type]
         response = await c.get("/api/keys", headers={"Authorization": "Bearer rk_x"})
         assert response.status_code == 500
         assert response.json()["requestId"] == response.headers["x-request-id"]
@@ -128,7 +127,7 @@ async def test_rows_are_visible_within_two_seconds_at_default_settings(
 ) -> None:
     defaults = replace(settings, log_flush_interval=Settings().log_flush_interval)
     app = create_asgi(build_container(defaults))
-    async with AsyncTestClient(app=app, raise_server_exceptions=False) as c:  # type: ignore[arg-type]
+    async with Client(app=app, raise_server_exceptions=False) as c:  # type: ignore[arg-type]
         for _ in range(20):
             await c.get("/api/nothing")
         rows = await logged_rows(db, 20, settle=0)
@@ -172,7 +171,7 @@ class Recorder:
 async def pipeline(container: Container) -> AsyncIterator[Pipeline]:
     """The real application, its lifespan running, to be called as a bare ASGI app."""
     app = create_asgi(container)
-    async with AsyncTestClient(app=app, raise_server_exceptions=False):  # type: ignore[arg-type]
+    async with Client(app=app, raise_server_exceptions=False):  # type: ignore[arg-type]
         yield app
 
 

@@ -4,13 +4,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from domain.keys import IssuedKey
 from entrypoints.container import Container
-from tests.conftest import bearer, issue
-
-Client = AsyncTestClient  # type: ignore[type-arg]
+from tests.support.clients import Client
+from tests.support.keys import bearer, issue
 
 
 # Keys are issued through the client's container: its lifespan owns the open pool.
@@ -472,7 +470,7 @@ async def test_cors_allows_configured_origins_and_exposes_headers(
 
     container = build_container(replace(settings, cors_origins=("https://app.example",)))
     key = await issue(open_container, "alice", ("read",), rate_limit=100)
-    async with AsyncTestClient(app=create_asgi(container)) as client:  # type: ignore[arg-type]
+    async with Client(app=create_asgi(container)) as client:  # type: ignore[arg-type]
         allowed = await client.get(
             "/api/resources", headers={**bearer(key), "Origin": "https://app.example"}
         )

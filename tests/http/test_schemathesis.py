@@ -8,7 +8,6 @@ operation gets a bounded number of generated requests, and no response may be a
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +26,8 @@ from schemathesis.specs.openapi.checks import (
 from entrypoints.container import build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.settings import Settings
-from tests.conftest import bearer, issue
+from tests.support.keys import bearer, issue
+from tests.support.servers import free_port
 
 EXAMPLES_PER_OPERATION = 40
 CHECKS = [
@@ -38,16 +38,10 @@ CHECKS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
     container = build_container(settings)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_asgi(container), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
     )

@@ -10,17 +10,16 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.settings import Settings
-from tests.conftest import bearer, issue
+from tests.support.clients import Client
+from tests.support.keys import bearer, issue
 from tests.support.receiver import running_receiver
 from tests.support.signatures import verify
 from tests.support.webhooks import record, rows
 
-Client = AsyncTestClient  # type: ignore[type-arg]
 HOOKS = "/api/webhooks"
 GOOD = {"url": "https://hooks.example.com/keygate", "eventTypes": ["resource.created"]}
 
@@ -140,7 +139,7 @@ async def loopback_client(settings: Settings) -> AsyncIterator[tuple[Client, Con
         webhook_dispatch_interval=0.05,
     )
     container = build_container(allowed)
-    async with AsyncTestClient(app=create_asgi(container), raise_server_exceptions=False) as c:  # type: ignore[arg-type]
+    async with Client(app=create_asgi(container), raise_server_exceptions=False) as c:  # type: ignore[arg-type]
         yield c, container
 
 

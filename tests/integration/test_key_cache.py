@@ -10,7 +10,8 @@ import pytest
 from adapters.postgres.key_cache import CachingKeyFinder
 from domain.keys import hash_key
 from entrypoints.container import Container
-from tests.conftest import issue
+from tests.support.keys import issue
+from tests.support.waiting import eventually
 
 
 class CountingFinder:
@@ -28,13 +29,6 @@ async def issued_and_notified(container: Container):  # type: ignore[no-untyped-
     issued = await issue(container)
     await asyncio.sleep(0.3)
     return issued
-
-
-async def eventually(predicate, within: float = 3.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + within
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

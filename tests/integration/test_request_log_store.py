@@ -100,7 +100,7 @@ async def test_a_refused_row_does_not_hold_back_the_others(
     row is still written, and the orphaned row keeps everything but its key."""
     from dataclasses import replace
 
-    from tests.conftest import issue
+    from tests.support.keys import issue
 
     key = await issue(open_container)
     sink = PostgresRequestLogSink(open_container.pool(), max_buffer=1000, batch_size=50)

@@ -17,6 +17,7 @@ import pytest
 from entrypoints.container import Container
 from tests.support.receiver import running_receiver
 from tests.support.signatures import verify
+from tests.support.waiting import eventually
 from tests.support.webhooks import RESOURCE, hooks, record, rows, subscribe
 
 __all__ = ["hooks"]  # a fixture, used by name
@@ -73,13 +74,6 @@ def dispatchers(db: str, tmp_path: Path) -> Iterator[Callable[[], Dispatcher]]:
         dispatcher.kill()
 
 
-async def eventually(condition: Callable[[], bool], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
 async def test_a_dispatcher_killed_after_the_commit_loses_nothing_and_sends_once(
     hooks: Container, db: str, dispatchers: Callable[[], Dispatcher]
 ) -> None:
@@ -102,7 +96,7 @@ async def test_a_dispatcher_killed_after_the_commit_loses_nothing_and_sends_once
 
         second = dispatchers()
         await second.ready()
-        await eventually(lambda: len(receiver.acknowledged()) == 3)
+        await eventually(lambda: len(receiver.acknowledged()) == 3, within=20)
         await asyncio.sleep(0.5)  # time enough for any repeat to show up
         second.process.send_signal(signal.SIGTERM)
         assert second.process.wait(timeout=10) == 0
@@ -126,12 +120,12 @@ async def test_a_dispatcher_killed_mid_delivery_is_replaced_after_its_lease(
         first = dispatchers()
         await first.ready()
         await record(hooks, "resource.created", RESOURCE)
-        await eventually(lambda: receiver.waiting == 1)
+        await eventually(lambda: receiver.waiting == 1, within=20)
         first.kill()  # SIGKILL while the request is unanswered: no outcome recorded
         receiver.hold.set()
         second = dispatchers()
         await second.ready()
-        await eventually(lambda: len(receiver.acknowledged()) == 1)
+        await eventually(lambda: len(receiver.acknowledged()) == 1, within=20)
         await asyncio.sleep(0.5)
 
     # At-least-once: the attempt that died unanswered is repeated once, after the lease,
@@ -154,7 +148,7 @@ async def test_concurrent_dispatchers_never_send_a_delivery_twice(
             await dispatcher.ready()
         for i in range(60):
             await record(hooks, "resource.updated", {**RESOURCE, "id": i})
-        await eventually(lambda: len(receiver.acknowledged()) == 120)
+        await eventually(lambda: len(receiver.acknowledged()) == 120, within=20)
         await asyncio.sleep(0.5)
 
     counts = receiver.per_id()

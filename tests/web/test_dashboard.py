@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -12,8 +11,10 @@ import pytest
 from domain.dashboard import SESSION_LIFETIME
 from entrypoints.container import Container
 from entrypoints.web.session import COOKIE_NAME, SessionCodec
-from tests.conftest import bearer, issue
-from tests.web.conftest import SESSION_SECRET, Client, DashboardFactory, csrf_for, csrf_of, sign_in
+from tests.support.clients import Client
+from tests.support.dashboard import SESSION_SECRET, DashboardFactory, csrf_for, csrf_of, sign_in
+from tests.support.keys import bearer, issue
+from tests.support.waiting import eventually
 
 RAW_KEY = re.compile(r'value="(rk_[0-9a-f]{64})"')
 
@@ -22,13 +23,6 @@ def raw_key_in(html: str) -> str:
     match = RAW_KEY.search(html)
     assert match, "page shows no raw key"
     return match.group(1)
-
-
-async def wait_for(predicate: Callable[[], Awaitable[bool]], within: float = 3.0) -> None:
-    deadline = time.monotonic() + within
-    while not await predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
 
 
 async def api_status_of(client: Client, raw_key: str) -> int:
@@ -119,7 +113,7 @@ async def test_last_used_is_shown(web: Client, open_container: Container) -> Non
         )
         return row is not None and "never" not in row.group(0)
 
-    await wait_for(shows_use)
+    await eventually(shows_use)
 
 
 async def test_bad_key_is_refused(web: Client, open_container: Container) -> None:
@@ -223,7 +217,7 @@ async def test_revoking_the_key_ends_its_session(web: Client, open_container: Co
         seen.append(await web.get("/dashboard/keys", follow_redirects=False))
         return seen[-1].status_code == 303
 
-    await wait_for(ended)
+    await eventually(ended)
     assert seen[-1].headers["location"] == "/dashboard/signin?notice=ended"
     assert "Max-Age=0" in seen[-1].headers["set-cookie"]
 
@@ -332,7 +326,7 @@ async def test_revoke_asks_first_then_the_api_refuses_the_key(
         follow_redirects=False,
     )
     assert done.status_code == 303
-    await wait_for(refused_by_api(web, victim.raw_key))
+    await eventually(refused_by_api(web, victim.raw_key))
     page = await web.get(done.headers["location"])
     assert "was revoked" in page.text
     assert re.search(rf'<tr id="key-{victim.key.id}">.*?revoked', page.text, re.S)
@@ -352,7 +346,7 @@ async def test_rotate_replaces_the_key(web: Client, open_container: Container) -
     )
     assert response.status_code == 201
     new_raw = raw_key_in(response.text)
-    await wait_for(refused_by_api(web, old.raw_key))
+    await eventually(refused_by_api(web, old.raw_key))
     keys = (await web.get("/api/keys", headers={"Authorization": f"Bearer {new_raw}"})).json()[
         "data"
     ]
@@ -411,7 +405,7 @@ async def test_usage_chart_is_drawn_by_the_server(web: Client, open_container: C
         counts = [int(c) for c in re.findall(r'class="bar"[^>]*data-count="(\d+)"', page.text)]
         return len(counts) == 24 and sum(counts) == 4
 
-    await wait_for(counted)
+    await eventually(counted)
     page = await web.get(f"/dashboard/keys/{me.key.id}")
     assert '<svg viewBox="0 0 720 240" role="img"' in page.text
     assert "<script" not in page.text.split("</head>")[1]
@@ -431,7 +425,7 @@ async def test_recent_requests_filter_by_status_class(
     async def logged() -> bool:
         return (await web.get("/dashboard/requests")).text.count("<code>/api/keys") == 2
 
-    await wait_for(logged)
+    await eventually(logged)
     everything = await web.get("/dashboard/requests")
     assert "/api/keys/999999/usage" in everything.text
     assert f">{other.key.id}</a>" not in everything.text

@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from domain.dashboard import oidc_user_id
+from tests.support.clients import Client
+from tests.support.dashboard import DashboardFactory, csrf_for, csrf_of
 from tests.support.oidc_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -18,7 +20,6 @@ from tests.support.oidc_provider import (
     Provider,
     running_provider,
 )
-from tests.web.conftest import Client, DashboardFactory, csrf_for, csrf_of
 
 PUBLIC_BASE_URL = "http://testserver.local"
 

@@ -1,5 +1,6 @@
-"""OpenID Connect sign-in: authorization code flow with PKCE, against a provider found
-by discovery, with the ID token's signature, issuer, audience, nonce and expiry checked.
+"""OpenID Connect sign-in (the IdentityProvider port): authorization code flow with PKCE,
+against a provider found by discovery, with the ID token's signature, issuer, audience,
+nonce and expiry checked.
 
 Authlib supplies the protocol pieces (PKCE challenge, authorization URL, token
 generation); the ID token is verified with joserfc, the JOSE library Authlib itself
@@ -12,7 +13,6 @@ import asyncio
 import base64
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +24,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from entrypoints.web.session import PendingLogin
+from application.ports.identity import Identity, PendingLogin, SignInFailed
 
 CALLBACK_PATH = "/dashboard/auth/callback"
 SCOPE = "openid profile email"
@@ -34,23 +34,6 @@ ID_TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "Ed
 CLOCK_LEEWAY_SECONDS = 60
 METADATA_TTL_SECONDS = 3600.0
 HTTP_TIMEOUT_SECONDS = 10.0
-
-
-class OidcFailure(Exception):
-    """Sign-in with the provider did not succeed; the message may be shown to the person."""
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    issuer: str
-    subject: str
-    display_name: str | None
-
-
-def new_login() -> PendingLogin:
-    return PendingLogin(
-        state=generate_token(32), nonce=generate_token(32), verifier=generate_token(64)
-    )
 
 
 class OidcClient:
@@ -73,6 +56,11 @@ class OidcClient:
         self._keys: KeySet | None = None
         self._lock = asyncio.Lock()
 
+    def new_login(self) -> PendingLogin:
+        return PendingLogin(
+            state=generate_token(32), nonce=generate_token(32), verifier=generate_token(64)
+        )
+
     async def authorization_url(self, login: PendingLogin) -> str:
         metadata = await self._discover()
         url: str = prepare_grant_uri(
@@ -94,7 +82,7 @@ class OidcClient:
         tokens = await self._redeem(metadata, code, login.verifier)
         id_token = tokens.get("id_token")
         if not isinstance(id_token, str):
-            raise OidcFailure("The provider returned no ID token")
+            raise SignInFailed("The provider returned no ID token")
         claims = await self._verified_claims(id_token, login.nonce)
         name = claims.get("email") or claims.get("preferred_username") or claims.get("name")
         return Identity(
@@ -112,10 +100,10 @@ class OidcClient:
             # OpenID Connect Discovery 4.3: the document must name the issuer it was
             # fetched for, or an attacker's document could stand in for it.
             if str(metadata.get("issuer", "")).rstrip("/") != self.issuer:
-                raise OidcFailure("The provider's discovery document names another issuer")
+                raise SignInFailed("The provider's discovery document names another issuer")
             for field in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(metadata.get(field), str):
-                    raise OidcFailure(f"The provider's discovery document lacks {field}")
+                    raise SignInFailed(f"The provider's discovery document lacks {field}")
             self._metadata, self._metadata_at = metadata, self._clock()
             return metadata
 
@@ -143,12 +131,12 @@ class OidcClient:
             async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS) as http:
                 response = await http.post(metadata["token_endpoint"], data=form, headers=headers)
         except httpx.HTTPError:
-            raise OidcFailure("The provider could not be reached") from None
+            raise SignInFailed("The provider could not be reached") from None
         if response.status_code != 200:
-            raise OidcFailure("The provider refused the authorization code")
+            raise SignInFailed("The provider refused the authorization code")
         body = response.json()
         if not isinstance(body, dict):
-            raise OidcFailure("The provider's token response is malformed")
+            raise SignInFailed("The provider's token response is malformed")
         return body
 
     async def _verified_claims(self, id_token: str, nonce: str) -> dict[str, Any]:
@@ -161,7 +149,7 @@ class OidcClient:
                     id_token, await self._key_set(refresh=True), algorithms=ID_TOKEN_ALGORITHMS
                 )
             except JoseError:
-                raise OidcFailure("The ID token's signature is not valid") from None
+                raise SignInFailed("The ID token's signature is not valid") from None
         registry = jwt.JWTClaimsRegistry(
             now=lambda: int(self._clock()),
             leeway=CLOCK_LEEWAY_SECONDS,
@@ -176,10 +164,10 @@ class OidcClient:
         try:
             registry.validate(claims)
         except JoseError as exc:
-            raise OidcFailure(f"The ID token was not accepted: {exc.description}") from None
+            raise SignInFailed(f"The ID token was not accepted: {exc.description}") from None
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(audiences) > 1 and claims.get("azp") != self._client_id:
-            raise OidcFailure("The ID token was issued to another party")
+            raise SignInFailed("The ID token was issued to another party")
         return claims
 
     async def _key_set(self, *, refresh: bool = False) -> KeySet:
@@ -188,7 +176,7 @@ class OidcClient:
             try:
                 self._keys = KeySet.import_key_set(await _get_json(metadata["jwks_uri"]))  # type: ignore[arg-type]
             except (JoseError, ValueError, KeyError):
-                raise OidcFailure("The provider's signing keys could not be read") from None
+                raise SignInFailed("The provider's signing keys could not be read") from None
         return self._keys
 
 
@@ -199,7 +187,7 @@ async def _get_json(url: str) -> dict[str, Any]:
         response.raise_for_status()
         body = response.json()
     except (httpx.HTTPError, ValueError):
-        raise OidcFailure("The provider could not be reached") from None
+        raise SignInFailed("The provider could not be reached") from None
     if not isinstance(body, dict):
-        raise OidcFailure("The provider answered with something other than a JSON object")
+        raise SignInFailed("The provider answered with something other than a JSON object")
     return body

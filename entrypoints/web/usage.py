@@ -1,0 +1,58 @@
+"""What a key did: its 24-hour usage chart, and the recent requests of the caller's keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from application.keys import GetKey
+from application.request_log import KeyUsage, RecentRequests
+from domain.request_log import STATUS_CLASSES
+from entrypoints.http.controllers.common import checked_id
+from entrypoints.web.chart import bar_chart
+from entrypoints.web.responses import render
+from entrypoints.web.visit import Dashboard, Visit
+
+RECENT_LIMIT = 100
+
+
+@get("/keys/{key_id:int}", include_in_schema=False)
+async def key_page(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    visit: NamedDependency[Visit],
+    key_id: FromPath[int],
+    get_key: NamedDependency[GetKey],
+    key_usage: NamedDependency[KeyUsage],
+) -> Template:
+    caller = visit.require()
+    key = await get_key(caller, checked_id(key_id, "API key"))
+    report = await key_usage(caller, key.id)
+    return render(
+        dashboard, request, visit, "key.html", key=key, report=report,
+        chart=bar_chart(report.hourly),
+    )  # fmt: skip
+
+
+@get("/requests", include_in_schema=False)
+async def requests_page(
+    request: Request[Any, Any, Any],
+    dashboard: NamedDependency[Dashboard],
+    visit: NamedDependency[Visit],
+    recent_requests: NamedDependency[RecentRequests],
+    status: FromQuery[str | None] = None,
+) -> Template:
+    caller = visit.require()
+    chosen = status if status in STATUS_CLASSES else None
+    rows = await recent_requests(caller, int(chosen[0]) if chosen else None, RECENT_LIMIT)
+    return render(
+        dashboard, request, visit, "requests.html", rows=rows, status=chosen or "",
+        classes=STATUS_CLASSES,
+    )  # fmt: skip
+
+
+HANDLERS = [key_page, requests_page]

@@ -1,0 +1,37 @@
+"""Keys for tests: issued as an operator would, and the header that presents them."""
+
+from __future__ import annotations
+
+from psycopg_pool import AsyncConnectionPool
+
+from adapters.postgres.uow import PostgresUnitOfWorkFactory
+from application.keys import IssueKey
+from domain.keys import OPERATOR, IssuedKey, KeyRequest, Permission
+from entrypoints.container import Container
+
+
+async def issue(
+    container: Container,
+    user: str = "alice",
+    permissions: tuple[str, ...] = ("read", "write"),
+    rate_limit: int | None = None,
+    name: str = "test key",
+) -> IssuedKey:
+    """Issue a key as an operator would, straight through the use case.
+
+    It runs on a pool of its own: the app's pool belongs to the event loop of the test
+    client's lifespan, and a pool must not be waited on from another loop."""
+    request = KeyRequest(
+        name=name,
+        permissions=frozenset(Permission(p) for p in permissions),
+        user_id=user,
+        rate_limit=rate_limit,
+    )
+    conninfo = container.settings().database_url
+    async with AsyncConnectionPool(conninfo, min_size=1, max_size=1, open=False) as pool:
+        issue_key = IssueKey(PostgresUnitOfWorkFactory(pool))
+        return await issue_key(request, OPERATOR, new_user_id=user)
+
+
+def bearer(issued: IssuedKey) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issued.raw_key}"}
