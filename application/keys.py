@@ -39,8 +39,6 @@ from domain.pagination import (
     page_with_cursor,
 )
 
-MISSING_HINT = "Use: Authorization: Bearer <your_api_key>"
-
 
 class Authenticate:
     def __init__(self, finder: KeyFinder, usage: UsageRecorder, clock: Clock) -> None:

@@ -27,8 +27,9 @@ ON CONFLICT (user_id, key) DO UPDATE
 RETURNING 1
 """
 SELECT_KEY = "SELECT request_hash, response FROM idempotency_keys WHERE user_id = %s AND key = %s"
+# A key guards a create, whose answer is always a 201: the column keeps the record whole.
 COMPLETE_KEY = """
-UPDATE idempotency_keys SET status = %s, response = %s WHERE user_id = %s AND key = %s
+UPDATE idempotency_keys SET status = 201, response = %s WHERE user_id = %s AND key = %s
 """
 
 
@@ -70,5 +71,5 @@ class PostgresIdempotencyStore:
         assert row is not None, "existing() follows a failed claim(): the row is there"
         return IdempotentReplay(row[0], _from_snapshot(row[1]) if row[1] else None)
 
-    async def complete(self, user_id: UserId, key: str, status: int, resource: Resource) -> None:
-        await self._conn.execute(COMPLETE_KEY, (status, Jsonb(_snapshot(resource)), user_id, key))
+    async def complete(self, user_id: UserId, key: str, resource: Resource) -> None:
+        await self._conn.execute(COMPLETE_KEY, (Jsonb(_snapshot(resource)), user_id, key))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from domain.resources import Order, ResourceQuery, Sort
+from domain.resource_queries import Order, ResourceQuery, Sort
 
 COLUMNS = "id, name, description, category, metadata, created_by, created_at, updated_at"
 

@@ -14,7 +14,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.resource_list import COLUMNS, list_statement
 from domain.keys import UserId
-from domain.resources import Resource, ResourceFields, ResourceQuery
+from domain.resource_queries import ResourceQuery
+from domain.resources import Resource, ResourceFields
 
 INSERT = f"""
 INSERT INTO resources (name, description, category, metadata, created_by)

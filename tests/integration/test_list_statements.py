@@ -19,7 +19,7 @@ import psycopg
 from adapters.postgres import api_keys, request_logs, webhooks
 from adapters.postgres.resource_list import SEARCH_SEPARATOR, list_statement
 from domain.pagination import PageRequest
-from domain.resources import Cursor, Order, ResourceQuery, Sort
+from domain.resource_queries import Cursor, Order, ResourceQuery, Sort
 
 DOC = Path(__file__).parents[2] / "docs" / "list-statements.md"
 PAGE = PageRequest(page=2, limit=20)
