@@ -8,6 +8,7 @@ process of its own (`adapters/embedded_watch.py`) that leaves for it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -136,4 +137,7 @@ class EmbeddedPostgres:
     ) -> None:
         if self._server is not None:
             self._server.cleanup()  # type: ignore[attr-defined]
+            # pgserver's own exit hook would only leave again (and log it, possibly to a
+            # stream that is closed by then).
+            atexit.unregister(self._server._cleanup)  # type: ignore[attr-defined]
             self._server = None
