@@ -15,7 +15,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-from entrypoints.cli.common import CliError, first_line, run_async
+from entrypoints.cli.common import EXIT_USAGE, CliError, first_line, run_async
 from entrypoints.container import EmbeddedDatabase, embedded_database, migrate
 from entrypoints.settings import Settings
 
@@ -68,6 +68,14 @@ def _embedded(settings: Settings) -> Iterator[EmbeddedDatabase]:
     try:
         server = embedded_database(settings.data_dir)
         started = server.__enter__()
+    except ImportError:
+        # The production image leaves the embedded server out (dependency group
+        # "embedded"): there, a missing DATABASE_URL is a configuration error.
+        raise CliError(
+            "DATABASE_URL is not set, and the embedded PostgreSQL is not installed here"
+            " (uv sync --group embedded): set DATABASE_URL",
+            EXIT_USAGE,
+        ) from None
     except (OSError, subprocess.SubprocessError, AssertionError) as exc:
         raise CliError(
             f"the embedded PostgreSQL in {settings.data_dir} did not start ({first_line(exc)});"

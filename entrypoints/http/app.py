@@ -11,7 +11,6 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.enums import MediaType
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import VERSION, Container
@@ -22,6 +21,7 @@ from entrypoints.http.controllers.home import home
 from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.edge import Edge, EdgeConfig
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.openapi_names import NamedJsonRenderPlugin, operation_id
 from entrypoints.http.strict_body import strict_json_body
 from entrypoints.lifecycle import running
 from entrypoints.web import router as web
@@ -119,7 +119,8 @@ def _openapi_config() -> OpenAPIConfig:
         description=API_DESCRIPTION,
         path="/api/docs",
         # /api/docs is the document itself; /docs renders it (controllers/docs.py).
-        render_plugins=[JsonRenderPlugin(path="/", media_type=MediaType.JSON)],
+        render_plugins=[NamedJsonRenderPlugin(path="/", media_type=MediaType.JSON)],
+        operation_id_creator=operation_id,
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", description="rk_ API key")

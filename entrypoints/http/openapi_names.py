@@ -1,0 +1,65 @@
+"""Names in the OpenAPI document that a generated client turns into its own names:
+each operation's operationId (`listResources` becomes `list_resources()`), and the
+enums of query parameters, which become named schemas (`ResourceSort`) instead of
+types named after a path (`ApiV1ResourcesListResourcesSort`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.openapi.plugins import JsonRenderPlugin
+
+# Handlers whose function name is not the name a client should call.
+RENAMED = {
+    "health": "getHealth",
+    "register": "registerKey",
+    "key_usage": "getKeyUsage",
+    "subscribe": "createWebhook",
+    "unsubscribe": "deleteWebhook",
+    "list_deliveries": "listWebhookDeliveries",
+}
+# (operationId, query parameter) -> the schema its enum is named as.
+ENUMS = {
+    ("listResources", "sort"): "ResourceSort",
+    ("listResources", "order"): "SortOrder",
+}
+
+
+def camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+def operation_id(route_handler: Any, http_method: Any, path_components: Any) -> str:
+    """An OpenAPIConfig operation_id_creator: the handler's name, camelCased."""
+    name: str = route_handler.handler_name
+    return RENAMED.get(name) or camel(name)
+
+
+def name_enums(document: dict[str, Any]) -> None:
+    """Move the query parameters' enums listed in ENUMS into components (in place)."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                name = ENUMS.get((operation.get("operationId"), parameter.get("name")))
+                schema = parameter.get("schema")
+                if name and isinstance(schema, dict) and "enum" in schema:
+                    schemas[name] = {"type": "string", "enum": schema["enum"]}
+                    parameter["schema"] = {"$ref": f"#/components/schemas/{name}"}
+
+
+class NamedJsonRenderPlugin(JsonRenderPlugin):
+    """The document as JSON, with its enums named (done once: Litestar hands every
+    render the same cached document)."""
+
+    _named: int | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        if self._named != id(openapi_schema):
+            name_enums(openapi_schema)
+            self._named = id(openapi_schema)
+        return super().render(request, openapi_schema)
