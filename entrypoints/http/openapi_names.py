@@ -45,7 +45,8 @@ def name_enums(document: dict[str, Any]) -> None:
             if not isinstance(operation, dict):
                 continue
             for parameter in operation.get("parameters", []):
-                name = ENUMS.get((operation.get("operationId"), parameter.get("name")))
+                key = (str(operation.get("operationId")), str(parameter.get("name")))
+                name = ENUMS.get(key)
                 schema = parameter.get("schema")
                 if name and isinstance(schema, dict) and "enum" in schema:
                     schemas[name] = {"type": "string", "enum": schema["enum"]}
