@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from domain.errors import DomainError, InvalidInput
+from entrypoints.cli import demo as demo_commands
 from entrypoints.cli import keys as keys_commands
 from entrypoints.cli import logs as logs_commands
 from entrypoints.cli import port
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_migrate)
 
     keys_commands.add_commands(commands)
+    demo_commands.add_commands(commands)
     logs_commands.add_commands(commands)
     webhooks_commands.add_commands(commands)
     return parser
