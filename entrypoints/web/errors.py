@@ -10,6 +10,7 @@ from litestar.response import Template
 
 from domain.errors import DomainError
 from entrypoints.http.errors import domain_error_response
+from entrypoints.web.forms import BadForm
 
 # The one header of the API's error responses a browser page needs too; the others
 # (WWW-Authenticate: Bearer) speak of API keys in an Authorization header.
@@ -47,6 +48,10 @@ def error_page(status: int, message: str, headers: dict[str, str] | None = None)
 
 def csrf_rejected(_: Request[Any, Any, Any], __: CsrfRejected) -> Response[Any]:
     return error_page(403, "The form was stale or did not come from this site. Reload and retry.")
+
+
+def bad_form(_: Request[Any, Any, Any], exc: BadForm) -> Response[Any]:
+    return error_page(400, exc.message)
 
 
 def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:

@@ -20,10 +20,12 @@ from entrypoints.web import keys, signin, usage
 from entrypoints.web.errors import (
     CsrfRejected,
     NotSignedIn,
+    bad_form,
     csrf_rejected,
     domain_error,
     http_error,
 )
+from entrypoints.web.forms import BadForm
 from entrypoints.web.responses import SIGNIN, redirect
 from entrypoints.web.visit import Dashboard, provide_visit
 
@@ -95,6 +97,7 @@ def router(container: Container) -> Router:
         exception_handlers={
             NotSignedIn: not_signed_in,
             CsrfRejected: csrf_rejected,
+            BadForm: bad_form,
             DomainError: domain_error,
             HTTPException: http_error,
         },

@@ -52,7 +52,9 @@ class Session:
         return self.user_id is not None
 
     def csrf_matches(self, token: str | None) -> bool:
-        return token is not None and hmac.compare_digest(self.csrf.encode(), token.encode())
+        if token is None:
+            return False
+        return hmac.compare_digest(self.csrf.encode(), token.encode("utf-8", "surrogatepass"))
 
 
 def new_csrf() -> str:

@@ -24,6 +24,7 @@ from domain.errors import (
 )
 from entrypoints.http.context import context_of
 from entrypoints.web.errors import status_and_headers
+from entrypoints.web.forms import read_form
 from entrypoints.web.responses import KEYS, SIGNIN, redirect, render
 from entrypoints.web.session import Session
 from entrypoints.web.visit import Dashboard, Visit
@@ -90,13 +91,13 @@ async def signin_with_key(
     check_quota: NamedDependency[CheckQuota],
     authenticate: NamedDependency[Authenticate],
 ) -> Template | Redirect:
-    form = await request.form()
+    form = await read_form(request)
     visit.check_csrf(form)
     if dashboard.oidc is not None:
         raise PermissionDenied("Sign in with the identity provider")
     try:
         await _count_attempt(dashboard, request, check_quota)
-        raw_key = str(form.get("api_key") or "").strip()
+        raw_key = form.text("api_key").strip()
         key = await authenticate(raw_key)
     except (Unauthenticated, QuotaExceeded, ServiceUnavailable) as exc:
         return _refused(dashboard, request, visit, exc)
@@ -113,7 +114,7 @@ async def oidc_login(
     visit: NamedDependency[Visit],
     check_quota: NamedDependency[CheckQuota],
 ) -> Template | Redirect:
-    form = await request.form()
+    form = await read_form(request)
     visit.check_csrf(form)
     if dashboard.oidc is None:
         raise PermissionDenied("No identity provider is configured")
@@ -149,7 +150,7 @@ async def oidc_callback(
     login = visit.session.login
     # The pending login is used up whatever happens: a callback cannot be replayed.
     spent = replace(visit.session, login=None)
-    if login is None or oauth_state is None or not hmac.compare_digest(login.state, oauth_state):
+    if login is None or oauth_state is None or not _same(login.state, oauth_state):
         return _signin(dashboard, request, visit, 400, "This sign-in link is not valid any more; "
                        "please start again.", session=spent)  # fmt: skip
     if error or not code:
@@ -166,13 +167,18 @@ async def oidc_callback(
     return redirect(dashboard, request, KEYS, session)
 
 
+def _same(expected: str, given: str) -> bool:
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters.
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
+
+
 @post("/signout", include_in_schema=False)
 async def signout(
     request: Request[Any, Any, Any],
     dashboard: NamedDependency[Dashboard],
     visit: NamedDependency[Visit],
 ) -> Redirect:
-    visit.check_csrf(await request.form())
+    visit.check_csrf(await read_form(request))
     return redirect(dashboard, request, f"{SIGNIN}?notice=signed-out", clear=True)
 
 

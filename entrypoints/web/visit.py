@@ -15,6 +15,7 @@ from domain.dashboard import session_principal
 from domain.errors import Unauthenticated
 from domain.keys import ApiKey
 from entrypoints.web.errors import CsrfRejected, NotSignedIn
+from entrypoints.web.forms import Form
 from entrypoints.web.session import COOKIE_NAME, Session, SessionCodec
 
 
@@ -45,8 +46,8 @@ class Visit:
             raise NotSignedIn()
         return self.caller
 
-    def check_csrf(self, form: Any) -> None:
-        if not self.session.csrf_matches(form.get("csrf")):
+    def check_csrf(self, form: Form) -> None:
+        if not self.session.csrf_matches(form.text("csrf")):
             raise CsrfRejected()
 
 

@@ -109,6 +109,20 @@ async def test_a_callback_cannot_be_used_twice(oidc_web: Client) -> None:
     assert not await signed_in(oidc_web)
 
 
+@pytest.mark.parametrize("state", ["\u00e9t\u00e9", "\U0001f600", "\x00"])
+async def test_a_callback_with_a_state_of_any_characters_is_a_400_page(
+    oidc_web: Client, state: str
+) -> None:
+    callback = await start_login(oidc_web)
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    response = await oidc_web.get(
+        "/dashboard/auth/callback", params={"state": state, "code": code}, follow_redirects=False
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert not await signed_in(oidc_web)
+
+
 @pytest.mark.parametrize(
     ("misbehaviour", "message"),
     [
