@@ -40,6 +40,9 @@ USE_CASES = (
     "rotate_key",
     "key_usage",
     "recent_requests",
+    "start_session",
+    "check_session",
+    "end_session",
 )
 # Everything the pages load comes from this host: no CDN, no inline script or style.
 CONTENT_SECURITY_POLICY = (

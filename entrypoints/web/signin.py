@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from application.keys import Authenticate
 from application.ports.identity import SignInFailed
 from application.quota import CheckQuota
+from application.sessions import EndSession, StartSession
 from domain.dashboard import oidc_user_id, signin_subject
 from domain.errors import (
     DomainError,
@@ -90,6 +91,7 @@ async def signin_with_key(
     visit: NamedDependency[Visit],
     check_quota: NamedDependency[CheckQuota],
     authenticate: NamedDependency[Authenticate],
+    start_session: NamedDependency[StartSession],
 ) -> Template | Redirect:
     form = await read_form(request)
     visit.check_csrf(form)
@@ -99,10 +101,11 @@ async def signin_with_key(
         await _count_attempt(dashboard, request, check_quota)
         raw_key = form.text("api_key").strip()
         key = await authenticate(raw_key)
+        started = await start_session(key.user_id)
     except (Unauthenticated, QuotaExceeded, ServiceUnavailable) as exc:
         return _refused(dashboard, request, visit, exc)
     session = dashboard.codec.signed_in(
-        key.user_id, api_key=raw_key, display_name=f"{key.user_id} ({key.prefix}…)"
+        key.user_id, started, api_key=raw_key, display_name=f"{key.user_id} ({key.prefix}…)"
     )
     return redirect(dashboard, request, KEYS, session)
 
@@ -141,6 +144,7 @@ async def oidc_callback(
     request: Request[Any, Any, Any],
     dashboard: NamedDependency[Dashboard],
     visit: NamedDependency[Visit],
+    start_session: NamedDependency[StartSession],
     code: FromQuery[str | None] = None,
     oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
     error: FromQuery[str | None] = None,
@@ -161,9 +165,9 @@ async def oidc_callback(
         identity = await dashboard.oidc.identity(code, login)
     except SignInFailed as exc:
         return _signin(dashboard, request, visit, 401, str(exc), session=spent)
-    session = dashboard.codec.signed_in(
-        oidc_user_id(identity.issuer, identity.subject), display_name=identity.display_name
-    )
+    user_id = oidc_user_id(identity.issuer, identity.subject)
+    started = await start_session(user_id)
+    session = dashboard.codec.signed_in(user_id, started, display_name=identity.display_name)
     return redirect(dashboard, request, KEYS, session)
 
 
@@ -177,8 +181,12 @@ async def signout(
     request: Request[Any, Any, Any],
     dashboard: NamedDependency[Dashboard],
     visit: NamedDependency[Visit],
+    end_session: NamedDependency[EndSession],
 ) -> Redirect:
     visit.check_csrf(await read_form(request))
+    # Ended on the server, not only forgotten by this browser: a kept copy of the
+    # cookie is then worth nothing, on any instance.
+    await end_session(visit.session.session_id)
     return redirect(dashboard, request, f"{SIGNIN}?notice=signed-out", clear=True)
 
 

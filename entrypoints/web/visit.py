@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 
 from application.keys import Authenticate
 from application.ports.identity import IdentityProvider
+from application.sessions import CheckSession
 from domain.dashboard import session_principal
 from domain.errors import Unauthenticated
 from domain.keys import ApiKey
@@ -55,6 +56,7 @@ async def provide_visit(
     request: Request[Any, Any, Any],
     dashboard: NamedDependency[Dashboard],
     authenticate: NamedDependency[Authenticate],
+    check_session: NamedDependency[CheckSession],
 ) -> Visit:
     codec = dashboard.codec
     session = codec.open(request.cookies.get(COOKIE_NAME))
@@ -62,6 +64,10 @@ async def provide_visit(
         return Visit(codec.visitor(), None, new=True)
     if not session.signed_in or session.user_id is None:
         return Visit(session, None)
+    if not await check_session(session.session_id):
+        # Signed out (here or on another instance), or a cookie from before sessions
+        # were kept on the server: either way, no longer anyone's session.
+        raise NotSignedIn("ended", clear=True)
     if session.api_key is None:
         return Visit(session, session_principal(session.user_id, datetime.now(UTC)))
     try:
