@@ -46,7 +46,7 @@ class KeyList(msgspec.Struct):
 
 def caller_of(request: Request[Any, Any, Any]) -> ApiKey:
     key = context_of(request.scope).api_key
-    if key is None:  # the pipeline authenticates these routes; this is a safety net
+    if key is None:  # the outer layer authenticates these routes; this is a safety net
         raise Unauthenticated("Missing Authorization header")
     return key
 
