@@ -9,21 +9,18 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response, Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from domain.errors import DomainError
 from entrypoints.container import Container
 from entrypoints.web import keys, signin, usage
 from entrypoints.web.errors import (
     CsrfRejected,
     NotSignedIn,
+    any_error,
     bad_form,
     csrf_rejected,
-    domain_error,
-    http_error,
 )
 from entrypoints.web.forms import BadForm
 from entrypoints.web.responses import SIGNIN, redirect
@@ -101,8 +98,7 @@ def router(container: Container) -> Router:
             NotSignedIn: not_signed_in,
             CsrfRejected: csrf_rejected,
             BadForm: bad_form,
-            DomainError: domain_error,
-            HTTPException: http_error,
+            Exception: any_error,
         },
         response_headers=RESPONSE_HEADERS,
         include_in_schema=False,

@@ -183,3 +183,21 @@ async def signed_in_web(web: Client, open_container: Container) -> Client:
     issued = await issue(open_container, user="fuzz", permissions=("read", "write"))
     await sign_in(web, issued.raw_key)
     return web
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"user": "\x00"},
+        {"page": str(10**30)},
+        {"page": "0"},
+    ],
+)
+async def test_bad_query_values_are_a_4xx_page(
+    web: Client, open_container: Container, query: dict[str, str]
+) -> None:
+    admin = await issue(open_container, user="root", permissions=("read", "write", "admin"))
+    await sign_in(web, admin.raw_key)
+    response = await web.get("/dashboard/keys", params=query)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("text/html")

@@ -7,14 +7,19 @@ two listeners), as two `keygate serve` processes are."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
+from litestar.testing import AsyncTestClient
 
-from entrypoints.container import Container
+from entrypoints.container import Container, build_container
+from entrypoints.http.app import create_asgi
+from entrypoints.settings import Settings
 from entrypoints.web.session import COOKIE_NAME
 from tests.support.clients import Client
-from tests.support.dashboard import DashboardFactory, csrf_for, sign_in
+from tests.support.dashboard import SESSION_SECRET, DashboardFactory, csrf_for, sign_in
 from tests.support.keys import bearer, issue
+from tests.support.tcp_proxy import postgres_proxy
 from tests.support.waiting import eventually
 
 
@@ -117,3 +122,32 @@ async def test_signing_in_again_starts_a_new_session(
     await web.post("/dashboard/signout", data={"csrf": csrf}, follow_redirects=False)
     assert (await other.get("/dashboard/keys", follow_redirects=False)).status_code == 200
     assert (await web.get("/dashboard/keys", follow_redirects=False)).status_code == 303
+
+
+async def test_a_session_store_away_is_a_503_page_and_the_session_outlives_it(
+    settings: Settings, db: str
+) -> None:
+    with postgres_proxy(db) as proxy:
+        changes = {"database_url": proxy.url, "db_timeout": 0.5, "session_secret": SESSION_SECRET}
+        container = build_container(replace(settings, **changes))
+        async with AsyncTestClient(
+            app=create_asgi(container), raise_server_exceptions=False
+        ) as web:  # type: ignore[arg-type]
+            issued = await issue(container, user="outage")
+            await sign_in(web, issued.raw_key)
+            csrf = await csrf_for(web)
+            proxy.cut()
+            for response in (
+                await web.get("/dashboard/keys", follow_redirects=False),
+                await web.post("/dashboard/signout", data={"csrf": csrf}, follow_redirects=False),
+            ):
+                assert response.status_code == 503, response.text
+                assert response.headers["content-type"].startswith("text/html")
+                assert int(response.headers["retry-after"]) >= 1
+            proxy.restore()
+
+            async def back() -> bool:
+                response = await web.get("/dashboard/keys", follow_redirects=False)
+                return response.status_code == 200
+
+            await eventually(back)
