@@ -13,17 +13,9 @@ from litestar.response import Redirect, Template
 
 from application.keys import GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
 from domain.errors import InvalidInput, PermissionDenied
-from domain.keys import (
-    ApiKey,
-    IssuedKey,
-    KeyRequest,
-    Permission,
-    parse_permissions,
-    validate_key_name,
-    validate_rate_limit,
-)
+from domain.keys import ApiKey, IssuedKey, Permission, key_request
 from domain.pagination import page_request
-from entrypoints.http.controllers.keys import checked_id
+from entrypoints.http.controllers.common import checked_id
 from entrypoints.web.errors import status_and_headers
 from entrypoints.web.forms import read_form
 from entrypoints.web.responses import KEYS, redirect, render
@@ -92,21 +84,6 @@ def _issued(
     return template
 
 
-def _key_request(values: dict[str, Any]) -> KeyRequest:
-    limit = values["rate_limit"]
-    rate_limit = None
-    if limit:
-        if not limit.isdigit():
-            raise InvalidInput("The rate limit must be a whole number")
-        rate_limit = validate_rate_limit(int(limit))
-    return KeyRequest(
-        name=validate_key_name(values["name"]),
-        permissions=parse_permissions(values["permissions"]),
-        user_id=values["user_id"] or None,
-        rate_limit=rate_limit,
-    )
-
-
 def _message(exc: InvalidInput | PermissionDenied) -> str:
     if isinstance(exc, InvalidInput) and exc.details:
         return exc.message + ": " + "; ".join(d.message for d in exc.details)
@@ -123,14 +100,17 @@ async def create_key(
     caller = visit.require()
     form = await read_form(request)
     visit.check_csrf(form)
-    values = {
+    values: dict[str, Any] = {
         "name": form.text("name"),
         "permissions": form.texts("permissions"),
         "user_id": form.text("user_id").strip(),
         "rate_limit": form.text("rate_limit").strip(),
     }
     try:
-        issued = await issue_key(_key_request(values), caller, new_user_id=caller.user_id)
+        wanted = key_request(
+            values["name"], values["permissions"], values["user_id"], values["rate_limit"]
+        )
+        issued = await issue_key(wanted, caller, new_user_id=caller.user_id)
     except (InvalidInput, PermissionDenied) as exc:
         status, _ = status_and_headers(exc)
         return _new_key_form(dashboard, request, visit, caller, status, _message(exc), values)
