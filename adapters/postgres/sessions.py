@@ -1,20 +1,15 @@
 """dashboard_sessions: one row per live dashboard session (migration 0012).
 
 Checked by primary key on every page of a signed-in visitor, with no cache: a sign-out
-is seen by every instance at once, for the price of one index lookup per page."""
+is seen by every instance at once, for the price of one index lookup per page. The
+pool (KeygatePool) turns a database that is away into StoreUnavailable."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
-import psycopg
-from psycopg import AsyncConnection
-from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from application.ports.errors import StoreUnavailable
 from domain.keys import UserId
 
 INSERT_SESSION = """
@@ -32,7 +27,7 @@ class PostgresSessionStore:
         self._timeout = timeout
 
     async def add(self, session_id: str, user_id: UserId, lifetime: timedelta) -> datetime:
-        async with self._connection() as conn:
+        async with self._pool.connection(timeout=self._timeout) as conn:
             cur = await conn.execute(INSERT_SESSION, (session_id, user_id, lifetime))
             row = await cur.fetchone()
         assert row is not None
@@ -40,23 +35,15 @@ class PostgresSessionStore:
         return expires_at
 
     async def is_live(self, session_id: str) -> bool:
-        async with self._connection() as conn:
+        async with self._pool.connection(timeout=self._timeout) as conn:
             cur = await conn.execute(SELECT_LIVE, (session_id,))
             return await cur.fetchone() is not None
 
     async def end(self, session_id: str) -> None:
-        async with self._connection() as conn:
+        async with self._pool.connection(timeout=self._timeout) as conn:
             await conn.execute(DELETE_SESSION, (session_id,))
 
     async def purge_expired(self) -> int:
-        async with self._connection() as conn:
+        async with self._pool.connection(timeout=self._timeout) as conn:
             cur = await conn.execute(DELETE_EXPIRED)
             return cur.rowcount
-
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[AsyncConnection[TupleRow]]:
-        try:
-            async with self._pool.connection(timeout=self._timeout) as conn:
-                yield conn
-        except (psycopg.OperationalError, OSError) as exc:
-            raise StoreUnavailable(type(exc).__name__) from exc
