@@ -17,7 +17,6 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.keys import (
-    DEFAULT_RATE_LIMIT,
     ApiKey,
     Caller,
     IssuedKey,
@@ -27,6 +26,7 @@ from domain.keys import (
     can_see,
     display_prefix,
     generate_raw_key,
+    granted_limits,
     hash_key,
     is_admin,
 )
@@ -81,7 +81,7 @@ class IssueKey:
             key_hash=hash_key(raw),
             prefix=display_prefix(raw),
             permissions=frozenset(p.value for p in request.permissions),
-            rate_limit=request.rate_limit or DEFAULT_RATE_LIMIT,
+            rate_limit=granted_limits(caller, request).per_hour,
         )
         async with self._uow() as uow:
             key = await uow.keys.add(new)
