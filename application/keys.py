@@ -29,6 +29,7 @@ from domain.keys import (
     granted_limits,
     hash_key,
     is_admin,
+    validate_user_id,
 )
 from domain.pagination import (
     PageInfo,
@@ -121,6 +122,8 @@ class ListKeys:
             if user_id is not None:
                 raise PermissionDenied("Only an admin key may filter keys by userId")
             user_id = caller.user_id
+        elif user_id:
+            validate_user_id(user_id)
         codec = await self._codec()
         after_id = None
         if cursor is not None:
