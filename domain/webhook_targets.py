@@ -163,3 +163,20 @@ def validate_url(url: str, policy: AddressPolicy) -> str:
     if ip is not None and not policy.permits(ip):
         raise invalid("private, loopback and link-local targets are not allowed")
     return url
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def delivery_target(url: str) -> str:
+    """The place a (validated) URL delivers to, spelled one way: scheme and host in lower
+    case without the DNS root's trailing dot, no default port, '/' for an empty path and
+    no fragment (never sent). Two subscriptions with one target are one subscription."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removesuffix(".")
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    netloc = host if port in (None, DEFAULT_PORTS.get(parts.scheme.lower())) else f"{host}:{port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme.lower()}://{netloc}{parts.path or '/'}{query}"

@@ -46,9 +46,10 @@ class DeliveryList(msgspec.Struct):
     summary="Subscribe a URL to resource events",
     description="Deliveries are POSTs signed per the Standard Webhooks spec with the "
     "`secret` in this response, which is not shown again. Private, loopback and "
-    "link-local targets are refused unless allowed by configuration.",
+    "link-local targets are refused unless allowed by configuration. A user subscribes "
+    "a URL once and holds a configured number of subscriptions at most (409 beyond).",
     tags=["webhooks"],
-    responses=errors(403),
+    responses=errors(403, 409),
 )
 async def subscribe(
     request: Request[Any, Any, Any],
