@@ -146,7 +146,9 @@ class DispatchWebhooks:
         body = message_body(delivery.event_type, delivery.occurred_at, delivery.data)
         timestamp = int(self._clock.now().timestamp())
         headers = signed_headers(delivery.secret, delivery.message_id, timestamp, body)
-        result = await self._sender.send(delivery.url, headers, body)
+        # Whatever the sender reports is stored and shown to the subscriber: short and
+        # printable only.
+        result = (await self._sender.send(delivery.url, headers, body)).sanitised()
         outcome = decide(
             result, delivery.attempts, delivery.age, self._retry, self._random.random()
         )

@@ -74,7 +74,12 @@ class AddressPolicy:
 
 
 class AddressRefused(Exception):
-    """A delivery target resolved to an address the policy does not permit."""
+    """A delivery target resolved to an address the policy does not permit (or to
+    none); `private` is False for a refusal that says nothing about addresses."""
+
+    def __init__(self, detail: str, *, private: bool = True) -> None:
+        super().__init__(detail)
+        self.private = private
 
 
 def literal_ip(host: str) -> IPAddress | None:

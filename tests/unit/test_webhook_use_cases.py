@@ -14,7 +14,7 @@ from application.webhooks import (
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.keys import OPERATOR, OPERATOR_USER_ID, Permission
 from domain.pagination import PageRequest
-from domain.webhook_retries import AttemptResult, RetryPolicy
+from domain.webhook_retries import ERROR_MAX, AttemptResult, RetryPolicy
 from domain.webhook_signing import sign
 from domain.webhook_targets import AddressPolicy
 from domain.webhooks import DeliveryStatus
@@ -160,3 +160,15 @@ async def test_one_subscription_per_target_and_a_cap_per_user(uow: InMemoryUnitO
         await capped(ALICE, "https://hooks.example/other", EVENTS)
     await Unsubscribe(uow)(ALICE, first.id)
     await capped(ALICE, "https://hooks.example/in", EVENTS)
+
+
+async def test_what_a_sender_reports_is_stored_short_and_printable(
+    uow: InMemoryUnitOfWork, clock: FakeClock
+) -> None:
+    await subscribe(uow)(ALICE, URL, EVENTS)
+    [delivery] = uow.webhooks.publish("resource.created", {"id": 1})
+    noisy = "ConnectError:\r\n\x1b[2J" + "z" * 5000
+    await dispatcher(uow, ScriptedSender([AttemptResult(None, noisy, 1.0)]), clock)()
+    error = uow.webhooks.deliveries_by_id[delivery.id].last_error
+    assert error is not None and error.startswith("ConnectError: [2Jzzz")
+    assert len(error) <= ERROR_MAX and error.isprintable()
