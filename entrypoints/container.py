@@ -31,13 +31,10 @@ from adapters.postgres.request_logs import (
     PostgresRequestLogQueries,
     PostgresRequestLogSink,
 )
-from adapters.postgres.resources import (
-    PostgresResourceCounts,
-    PostgresResourceReader,
-    PostgresResourceWriter,
-    PostgresSecrets,
-)
+from adapters.postgres.resource_counts import PostgresResourceCounts
+from adapters.postgres.resources import PostgresResourceReader, PostgresResourceWriter
 from adapters.postgres.retention import PostgresExpiredRecords
+from adapters.postgres.secrets import PostgresSecrets
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
 from application.health import CheckHealth

@@ -1,5 +1,6 @@
-"""Webhooks in PostgreSQL: subscriptions and the outbox (bound to a unit of work), and the
-delivery queue the dispatchers share."""
+"""Webhooks in PostgreSQL: subscriptions and their deliveries (bound to a unit of work),
+and the delivery queue the dispatchers share. Events and their pending deliveries are
+written by triggers, in the transaction of the change (functions/resource_events.sql)."""
 
 from __future__ import annotations
 
