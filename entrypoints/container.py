@@ -233,7 +233,12 @@ class Container(containers.DeclarativeContainer):
     revoke_key = providers.Singleton(RevokeKey, uow=uow)
     rotate_key = providers.Singleton(RotateKey, uow=uow)
 
-    subscribe_webhook = providers.Singleton(Subscribe, uow=uow, policy=webhook_address_policy)
+    subscribe_webhook = providers.Singleton(
+        Subscribe,
+        uow=uow,
+        policy=webhook_address_policy,
+        max_per_user=settings.provided.webhook_max_per_user,
+    )
     list_webhooks = providers.Singleton(ListSubscriptions, uow=uow)
     unsubscribe_webhook = providers.Singleton(Unsubscribe, uow=uow)
     list_webhook_deliveries = providers.Singleton(ListDeliveries, uow=uow)
