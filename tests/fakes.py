@@ -1,7 +1,7 @@
 """In-memory fakes of the ports, for unit tests of use cases.
 
 They implement the same Protocols as the PostgreSQL adapters, and
-tests/integration/test_contracts.py holds both to the same answers.
+the suites in tests/contract/ hold both to the same answers.
 """
 
 from __future__ import annotations
