@@ -10,10 +10,6 @@ from typing import Any
 from litestar import Litestar, Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
-from litestar.enums import MediaType
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import keys, webhooks
@@ -21,6 +17,7 @@ from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.openapi import StrictStructSchemaPlugin, openapi_config
 from entrypoints.http.pipeline import Pipeline
 from entrypoints.http.strict_body import strict_json_body
 from entrypoints.lifecycle import running
@@ -130,22 +127,8 @@ def create_app(container: Container) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=OpenAPIConfig(
-            title="keygate",
-            version=VERSION,
-            description=API_DESCRIPTION,
-            path="/api/docs",
-            # /api/docs is the document itself; /docs renders it (controllers/docs.py).
-            render_plugins=[JsonRenderPlugin(path="/", media_type=MediaType.JSON)],
-            components=Components(
-                security_schemes={
-                    "bearer": SecurityScheme(
-                        type="http", scheme="bearer", description="rk_ API key"
-                    )
-                }
-            ),
-            security=[{"bearer": []}],
-        ),
+        openapi_config=openapi_config(VERSION, API_DESCRIPTION),
+        plugins=[StrictStructSchemaPlugin()],
         debug=False,
     )
 

@@ -8,15 +8,18 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.keys import IssueKey, ListKeys, RevokeKey, RotateKey
 from application.request_log import KeyUsage
 from domain.errors import NotFound, Unauthenticated
 from domain.keys import (
+    MAX_RATE_LIMIT,
     NAME_MAX,
     ApiKey,
     KeyRequest,
+    Permission,
     parse_permissions,
     validate_key_name,
     validate_rate_limit,
@@ -24,6 +27,14 @@ from domain.keys import (
 from domain.pagination import page_request
 from entrypoints.http.context import context_of
 from entrypoints.http.error_docs import errors
+from entrypoints.http.openapi import (
+    CURSOR_PATTERN,
+    CURSOR_RULES,
+    JSON_INTEGER,
+    NO_NUL,
+    NOT_BLANK,
+    documented,
+)
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.keys import IssuedKeyView, KeyView
 from entrypoints.views.usage import UsageView
@@ -33,10 +44,23 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 class RegisterBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
-    permissions: list[str] = msgspec.field(default_factory=lambda: ["read"])
-    user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
-    rate_limit: int | None = None
+    name: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=NAME_MAX), documented(pattern=NOT_BLANK)
+    ]
+    permissions: Annotated[
+        list[str],
+        documented(
+            min_items=1, items=Schema(type=OpenAPIType.STRING, enum=[p.value for p in Permission])
+        ),
+    ] = msgspec.field(default_factory=lambda: ["read"])
+    user_id: (
+        Annotated[str, msgspec.Meta(min_length=1, max_length=200), documented(pattern=NO_NUL)]
+        | None
+    ) = None
+    rate_limit: (
+        Annotated[int, documented(minimum=1, maximum=MAX_RATE_LIMIT, description=JSON_INTEGER)]
+        | None
+    ) = None
 
 
 class KeyList(msgspec.Struct):
@@ -100,10 +124,15 @@ async def list_keys(
     list_keys: NamedDependency[ListKeys],
     page: Annotated[int | None, QueryParameter(ge=1)] = None,
     limit: Annotated[int | None, QueryParameter(ge=1)] = None,
-    user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
+    user_id: Annotated[
+        str | None,
+        QueryParameter(
+            name="userId", description="Admin keys only", schema_extra={"pattern": NO_NUL}
+        ),
+    ] = None,
     cursor: Annotated[
         str | None,
-        QueryParameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
+        QueryParameter(description=CURSOR_RULES, schema_extra={"pattern": CURSOR_PATTERN}),
     ] = None,
 ) -> Response[KeyList]:
     keys, info = await list_keys(

@@ -28,6 +28,7 @@ from domain.resources import (
     CATEGORY_MAX,
     DESCRIPTION_MAX,
     MAX_ID,
+    METADATA_MAX_DEPTH,
     NAME_MAX,
     SEARCH_MAX,
     Order,
@@ -39,12 +40,19 @@ from domain.resources import (
 )
 from entrypoints.http.context import context_of
 from entrypoints.http.error_docs import errors
+from entrypoints.http.openapi import CURSOR_PATTERN, CURSOR_RULES, JSON_OBJECT, NO_NUL, documented
 from entrypoints.http.presenter import Pagination, present
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
-Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX)]
-Category = Annotated[str, msgspec.Meta(max_length=CATEGORY_MAX)]
-Metadata = dict[str, Any]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX), documented(pattern=NO_NUL)]
+Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX), documented(pattern=NO_NUL)]
+Category = Annotated[str, msgspec.Meta(max_length=CATEGORY_MAX), documented(pattern=NO_NUL)]
+Metadata = Annotated[
+    dict[str, Any],
+    documented(
+        **JSON_OBJECT,
+        description=f"Any JSON object, nested at most {METADATA_MAX_DEPTH} levels deep",
+    ),
+]
 
 
 class ResourceInput(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -166,13 +174,19 @@ class ResourceController(Controller):
             ),
         ] = None,
         category: Annotated[
-            str | None, QueryParameter(max_length=CATEGORY_MAX, description="Exact category")
+            str | None,
+            QueryParameter(
+                max_length=CATEGORY_MAX,
+                description="Exact category",
+                schema_extra={"pattern": NO_NUL},
+            ),
         ] = None,
         search: Annotated[
             str | None,
             QueryParameter(
                 max_length=SEARCH_MAX,
                 description="Case-insensitive substring of name or description",
+                schema_extra={"pattern": NO_NUL},
             ),
         ] = None,
         # Typed as str so the domain's error names the allowed values; the enum is
@@ -193,7 +207,11 @@ class ResourceController(Controller):
         ] = None,
         cursor: Annotated[
             str | None,
-            QueryParameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
+            QueryParameter(
+                description=f"{CURSOR_RULES}. Sort, order, category and search default to the"
+                " cursor's; given, they must equal the cursor's (400 otherwise)",
+                schema_extra={"pattern": CURSOR_PATTERN},
+            ),
         ] = None,
     ) -> Response[ResourceList]:
         _caller(request, Permission.READ)
