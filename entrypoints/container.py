@@ -27,6 +27,7 @@ from adapters.postgres.pool import PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_logs import (
     DRAIN_SECONDS,
+    PostgresRequestLogPruner,
     PostgresRequestLogQueries,
     PostgresRequestLogSink,
 )
@@ -59,7 +60,8 @@ from application.webhooks import (
     Subscribe,
     Unsubscribe,
 )
-from domain.webhooks import AddressPolicy, RetryPolicy
+from domain.webhook_retries import RetryPolicy
+from domain.webhook_targets import AddressPolicy
 from entrypoints.settings import Settings
 from entrypoints.web.session import SessionCodec
 
@@ -238,7 +240,9 @@ class Container(containers.DeclarativeContainer):
         RecentRequests, list_keys=list_keys, queries=request_log_queries
     )
     prune_request_logs = providers.Singleton(
-        PruneRequestLogs, queries=request_log_queries, clock=clock
+        PruneRequestLogs,
+        pruner=providers.Singleton(PostgresRequestLogPruner, pool=pool),
+        clock=clock,
     )
 
     get_resource = providers.Singleton(GetResource, reader=resource_reader)

@@ -10,7 +10,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from application.keys import KeyStoreUnavailable
+from application.ports.errors import StoreUnavailable
 from application.ports.keys import NewKey
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
@@ -115,5 +115,5 @@ class PostgresKeyFinder:
                 cur = await conn.execute(SELECT_BY_HASH, (key_hash,))
                 row = await cur.fetchone()
         except (psycopg.OperationalError, OSError) as exc:
-            raise KeyStoreUnavailable(type(exc).__name__) from exc
+            raise StoreUnavailable(type(exc).__name__) from exc
         return key_from_row(row) if row else None

@@ -18,7 +18,7 @@ from datetime import datetime
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from application.quota import QuotaStoreUnavailable
+from application.ports.errors import StoreUnavailable
 from domain.quota import QuotaDecision
 
 TAKE = "SELECT admitted, remaining, retry_after, reset_after FROM quota_take(%s, %s, %s)"
@@ -71,7 +71,7 @@ class PostgresQuotaStore:
         except (psycopg.OperationalError, OSError) as exc:
             for _, _, future in ordered:
                 if not future.done():
-                    future.set_exception(QuotaStoreUnavailable(str(exc)))
+                    future.set_exception(StoreUnavailable(str(exc)))
             return
         except BaseException as exc:
             for _, _, future in ordered:
@@ -91,7 +91,7 @@ class PostgresQuotaStore:
                 cur = await conn.execute(TAKE, (subject, limit, now))
                 row = await cur.fetchone()
         except (psycopg.OperationalError, OSError) as exc:
-            raise QuotaStoreUnavailable(str(exc)) from exc
+            raise StoreUnavailable(str(exc)) from exc
         assert row is not None
         return _decision(limit, row)
 

@@ -17,7 +17,7 @@ import psycopg.errors
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
-from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry
+from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry, UsageCounts
 
 log = logging.getLogger(__name__)
 
@@ -220,19 +220,17 @@ class PostgresRequestLogQueries:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
-    async def usage_counts(
-        self, key_id: int, since: datetime
-    ) -> tuple[dict[datetime, int], dict[int, int], float | None, float | None]:
+    async def usage_counts(self, key_id: int, since: datetime) -> UsageCounts:
         async with self._pool.connection() as conn:
             hours = await (await conn.execute(USAGE_BY_HOUR, (key_id, since))).fetchall()
             statuses = await (await conn.execute(USAGE_BY_STATUS, (key_id, since))).fetchall()
             latency = await (await conn.execute(USAGE_LATENCY, (key_id, since))).fetchone()
         p50, p95 = latency if latency else (None, None)
-        return (
-            {hour.astimezone(UTC): count for hour, count in hours},
-            {code: count for code, count in statuses},
-            None if p50 is None else round(float(p50), 3),
-            None if p95 is None else round(float(p95), 3),
+        return UsageCounts(
+            by_hour={hour.astimezone(UTC): count for hour, count in hours},
+            by_status_code={code: count for code, count in statuses},
+            p50_ms=None if p50 is None else round(float(p50), 3),
+            p95_ms=None if p95 is None else round(float(p95), 3),
         )
 
     async def recent(
@@ -261,6 +259,11 @@ class PostgresRequestLogQueries:
             )
             for row in rows
         ]
+
+
+class PostgresRequestLogPruner:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
 
     async def prune(self, before: datetime) -> PruneResult:
         async with self._pool.connection() as conn, conn.transaction():

@@ -17,7 +17,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from application.ports.idempotency import IdempotentReplay
 from domain.keys import UserId
-from domain.resources import Order, Resource, ResourceFields, ResourceQuery, Sort
+from domain.resource_queries import Order, ResourceQuery, Sort
+from domain.resources import Resource, ResourceFields
 
 log = logging.getLogger(__name__)
 
@@ -240,8 +241,9 @@ ON CONFLICT (user_id, key) DO UPDATE
 RETURNING 1
 """
 SELECT_KEY = "SELECT request_hash, response FROM idempotency_keys WHERE user_id = %s AND key = %s"
+# A key guards a create, whose answer is always a 201: the column keeps the record whole.
 COMPLETE_KEY = """
-UPDATE idempotency_keys SET status = %s, response = %s WHERE user_id = %s AND key = %s
+UPDATE idempotency_keys SET status = 201, response = %s WHERE user_id = %s AND key = %s
 """
 
 
@@ -283,8 +285,8 @@ class PostgresIdempotencyStore:
         assert row is not None, "existing() follows a failed claim(): the row is there"
         return IdempotentReplay(row[0], _from_snapshot(row[1]) if row[1] else None)
 
-    async def complete(self, user_id: UserId, key: str, status: int, resource: Resource) -> None:
-        await self._conn.execute(COMPLETE_KEY, (status, Jsonb(_snapshot(resource)), user_id, key))
+    async def complete(self, user_id: UserId, key: str, resource: Resource) -> None:
+        await self._conn.execute(COMPLETE_KEY, (Jsonb(_snapshot(resource)), user_id, key))
 
 
 class PostgresResourceCounts:

@@ -13,14 +13,8 @@ from psycopg_pool import AsyncConnectionPool
 from application.ports.webhooks import ClaimedDelivery, NewWebhook
 from domain.keys import UserId
 from domain.pagination import PageRequest
-from domain.webhooks import (
-    AttemptResult,
-    Delivery,
-    DeliveryStatus,
-    EventType,
-    Outcome,
-    Webhook,
-)
+from domain.webhook_retries import AttemptResult, Outcome
+from domain.webhooks import Delivery, DeliveryStatus, EventType, Webhook
 
 WEBHOOK_COLUMNS = "id, user_id, url, event_types, is_active, created_at"
 INSERT_WEBHOOK = f"""

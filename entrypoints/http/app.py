@@ -1,8 +1,7 @@
-"""The HTTP entrypoint: a Litestar app for the routes, wrapped in the request pipeline."""
+"""The HTTP entrypoint: a Litestar app for the routes, inside the outer layer (edge/)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,14 +15,12 @@ from entrypoints.http.controllers import keys, webhooks
 from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
+from entrypoints.http.edge import Edge, EdgeConfig
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.openapi import StrictStructSchemaPlugin, openapi_config
-from entrypoints.http.pipeline import Pipeline
 from entrypoints.http.strict_body import strict_json_body
 from entrypoints.lifecycle import running
 from entrypoints.web import router as web
-
-log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIXES = ("/api/v1", "/api", "/api/v2")
@@ -59,7 +56,7 @@ def _dependencies(container: Container) -> dict[str, Provide]:
     }
 
 
-# Set by the outer pipeline (entrypoints/http/pipeline.py), which Litestar does not
+# Set by the outer layer (entrypoints/http/edge/), which Litestar does not
 # see: declared here so that the OpenAPI document tells clients they exist.
 DOCUMENTED_HEADERS = [
     ResponseHeader(
@@ -102,12 +99,16 @@ def _handlers() -> list[Any]:
     return [health, *keys.HANDLERS, ResourceController, *webhooks.HANDLERS]
 
 
-def create_app(container: Container) -> Litestar:
+def _lifespan(container: Container) -> Any:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         async with running(container, container.services()):
             yield
 
+    return lifespan
+
+
+def create_app(container: Container) -> Litestar:
     # Litestar runs only the innermost before_request hook: a handler or controller
     # that sets its own must call strict_json_body too.
     routers = [
@@ -125,7 +126,7 @@ def create_app(container: Container) -> Litestar:
         template_config=web.template_config(),
         dependencies=_dependencies(container),
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[lifespan],
+        lifespan=[_lifespan(container)],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=openapi_config(VERSION, API_DESCRIPTION),
         plugins=[StrictStructSchemaPlugin()],
@@ -133,26 +134,17 @@ def create_app(container: Container) -> Litestar:
     )
 
 
-def known_segments(app: Litestar) -> set[str]:
-    """First path segments after /api[/vN] that some route serves."""
-    segments: set[str] = set()
-    for route in app.routes:
-        for prefix in API_PREFIXES:
-            if route.path.startswith(prefix + "/"):
-                segments.add(route.path[len(prefix) + 1 :].split("/", 1)[0])
-    return segments
-
-
-def create_asgi(container: Container) -> Pipeline:
-    app = create_app(container)
+def create_asgi(container: Container) -> Edge:
+    """The app a server runs: the Litestar app inside the outer layer."""
     settings = container.settings()
-    return Pipeline(
-        app,  # type: ignore[arg-type]
-        authenticate=container.authenticate(),
-        check_quota=container.check_quota(),
-        log_sink=container.request_log_sink(),
-        known_segments=known_segments(app) - {"v1", "v2"},
-        registration_per_hour=settings.registration_per_hour,
-        trusted_proxies=settings.trusted_proxies,
-        cors_origins=settings.cors_origins,
+    return Edge(
+        create_app(container),
+        EdgeConfig(
+            authenticate=container.authenticate(),
+            check_quota=container.check_quota(),
+            log_sink=container.request_log_sink(),
+            registration_per_hour=settings.registration_per_hour,
+            trusted_proxies=settings.trusted_proxies,
+            cors_origins=settings.cors_origins,
+        ),
     )

@@ -6,11 +6,11 @@ import logging
 
 from entrypoints.container import build_container
 from entrypoints.http.app import create_asgi
-from entrypoints.http.pipeline import Pipeline
+from entrypoints.http.edge import Edge
 from entrypoints.settings import Settings
 
 
-def app_factory() -> Pipeline:
+def app_factory() -> Edge:
     settings = Settings.from_env()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"

@@ -1,4 +1,4 @@
-"""Per-request state the pipeline establishes and handlers read."""
+"""Per-request state the outer layer establishes and handlers read."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.keys import ApiKey
-from domain.quota import QuotaDecision
 
 SCOPE_KEY = "keygate"
 
@@ -17,7 +16,6 @@ class RequestContext:
     version: int = 1
     client_ip: str | None = None
     api_key: ApiKey | None = None
-    quota: QuotaDecision | None = None
 
 
 def context_of(scope: Any) -> RequestContext:

@@ -1,17 +1,22 @@
-"""One place that turns errors into the contract's JSON error bodies and status codes."""
+"""The one error renderer: any error as the contract's status, JSON body and headers.
+
+The API's exception handler, the outer layer (edge/failures.py) and the dashboard all
+render errors here, so a status code is chosen, and Retry-After set, in one place.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 import psycopg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from application.ports.errors import StoreUnavailable
 from domain.errors import (
     Conflict,
     DomainError,
@@ -40,122 +45,143 @@ STATUS_OF: dict[type[DomainError], int] = {
     ServiceUnavailable: 503,
 }
 
-DB_UNAVAILABLE_RETRY_AFTER = 5
+STORE_UNAVAILABLE_RETRY_AFTER = 5
 BODY_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`|at `\$\.([A-Za-z0-9_]+)")
+# Litestar's own words for a bad integer name the Python type; clients need the rule.
+PAGING_PARAMETERS = {
+    "page": "must be an integer >= 1",
+    "limit": "must be an integer >= 1 (values above 100 are capped)",
+}
+HTTP_MESSAGES = {
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body too large (limit 1 MiB)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorResponse:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(slots=True)
+class _Error:
+    """An error as the client is told it, before it is encoded."""
+
+    status: int
+    message: str
+    extra: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    retry_after: int | None = None
 
 
 def error_body(message: str, **extra: Any) -> bytes:
     return msgspec.json.encode({"error": message, **extra})
 
 
-def domain_error_response(exc: DomainError) -> tuple[int, bytes, dict[str, str]]:
-    """Status, JSON body and headers for a domain error (used inside and outside Litestar)."""
-    status = next((code for cls, code in STATUS_OF.items() if isinstance(exc, cls)), 400)
-    extra: dict[str, Any] = {}
-    headers: dict[str, str] = {}
-    if isinstance(exc, InvalidInput) and exc.details:
-        extra["details"] = [{"field": d.field, "message": d.message} for d in exc.details]
-    if isinstance(exc, Unauthenticated):
-        headers["WWW-Authenticate"] = "Bearer"
-        if exc.hint:
-            extra["hint"] = exc.hint
-    if isinstance(exc, QuotaExceeded | ServiceUnavailable):
-        headers["Retry-After"] = str(exc.retry_after)
-    return status, error_body(exc.message, **extra), headers
-
-
-def _json(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(
-        content=body, status_code=status, media_type="application/json", headers=headers
+def render_error(exc: BaseException, request_id: str) -> ErrorResponse:
+    """The response for `exc`; an unexpected error is logged here, once, with the id."""
+    error = (
+        _domain(exc)
+        if isinstance(exc, DomainError)
+        else _of_framework(exc) or _of_store(exc) or _unexpected(exc, request_id)
     )
+    return _encoded(error)
 
 
-def handle_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
-    status, body, headers = domain_error_response(exc)
-    return _json(status, body, headers)
+def render_domain_error(exc: DomainError) -> ErrorResponse:
+    """render_error for a domain error, which needs no request id (the dashboard's)."""
+    return _encoded(_domain(exc))
 
 
-# Litestar's own words for a bad integer name the Python type; clients need the rule.
-PAGING_PARAMETERS = {
-    "page": "must be an integer >= 1",
-    "limit": "must be an integer >= 1 (values above 100 are capped)",
-}
+def _encoded(error: _Error) -> ErrorResponse:
+    headers = error.headers
+    if error.retry_after is not None:
+        headers = {**headers, "Retry-After": str(error.retry_after)}
+    return ErrorResponse(error.status, error_body(error.message, **error.extra), headers)
 
 
-def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
+def _domain(exc: DomainError) -> _Error:
+    status = next((code for cls, code in STATUS_OF.items() if isinstance(exc, cls)), 400)
+    error = _Error(status, exc.message)
+    if isinstance(exc, InvalidInput) and exc.details:
+        error.extra["details"] = [{"field": d.field, "message": d.message} for d in exc.details]
+    if isinstance(exc, Unauthenticated):
+        error.headers["WWW-Authenticate"] = "Bearer"
+        if exc.hint:
+            error.extra["hint"] = exc.hint
+    if isinstance(exc, QuotaExceeded | ServiceUnavailable):
+        error.retry_after = exc.retry_after
+    return error
+
+
+def _of_framework(exc: BaseException) -> _Error | None:
+    """Litestar's refusals: a body or parameter it cannot read, no route, no method."""
+    if isinstance(exc, ValidationException):
+        return _validation(exc)
+    if isinstance(exc, HTTPException) and (exc.status_code < 500 or exc.status_code == 503):
+        headers = dict(exc.headers or {})
+        message = exc.detail or "Error"
+        if exc.status_code == 400:
+            # Litestar raises a bare 400 when the body cannot be decoded at all.
+            details = [{"field": "body", "message": message}]
+            return _Error(400, "Malformed JSON body", {"details": details}, headers)
+        return _Error(exc.status_code, HTTP_MESSAGES.get(exc.status_code, message), {}, headers)
+    if isinstance(exc, RecursionError):
+        return _Error(400, "Request body is nested too deeply")
+    return None  # Litestar's 500s are unexpected errors like any other
+
+
+def _validation(exc: ValidationException) -> _Error:
     details = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            field = str(item.get("key") or item.get("source") or "body")
+            name = str(item.get("key") or item.get("source") or "body")
             message = str(item.get("message", "invalid"))
             # msgspec reports some body errors on the body as a whole; name the field.
             named = BODY_FIELD.search(message)
             if named:
-                field = named.group(1) or named.group(2)
-            if field in PAGING_PARAMETERS:
-                message = PAGING_PARAMETERS[field]
-            elif field == "data" and item.get("source") == "body":
-                field, message = "body", "a JSON object body is required"
-            details.append({"field": field, "message": message})
+                name = named.group(1) or named.group(2)
+            if name in PAGING_PARAMETERS:
+                message = PAGING_PARAMETERS[name]
+            elif name == "data" and item.get("source") == "body":
+                name, message = "body", "a JSON object body is required"
+            details.append({"field": name, "message": message})
     message = "Validation failed" if details else (exc.detail or "Bad request")
     if "decode" in message.lower() or "malformed" in message.lower():
         message = "Malformed JSON body"
-    return _json(400, error_body(message, details=details) if details else error_body(message))
+    return _Error(400, message, {"details": details} if details else {})
 
 
-def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
-    if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR and exc.status_code != 503:
-        # Litestar turns some unhandled errors into a 500 HTTPException: same body as ours.
-        return handle_unexpected(request, exc)
-    headers = dict(exc.headers or {})
-    message = exc.detail or "Error"
-    if exc.status_code == 400:
-        # Litestar raises a bare 400 when the body cannot be decoded at all.
-        body = error_body("Malformed JSON body", details=[{"field": "body", "message": message}])
-        return _json(400, body, headers)
-    if exc.status_code == 404:
-        message = "Not found"
-    elif exc.status_code == 405:
-        message = "Method not allowed"
-    elif exc.status_code == 413:
-        message = "Request body too large (limit 1 MiB)"
-    return _json(exc.status_code, error_body(message), headers)
-
-
-def handle_database_error(request: Request[Any, Any, Any], exc: psycopg.Error) -> Response[bytes]:
-    if isinstance(exc, psycopg.OperationalError):
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return _json(
-            503,
-            error_body("Service temporarily unavailable"),
-            {"Retry-After": str(DB_UNAVAILABLE_RETRY_AFTER)},
+def _of_store(exc: BaseException) -> _Error | None:
+    if isinstance(exc, StoreUnavailable | psycopg.OperationalError):
+        log.warning("store unavailable: %s", type(exc).__name__)
+        return _Error(
+            503, "Service temporarily unavailable", retry_after=STORE_UNAVAILABLE_RETRY_AFTER
         )
     if isinstance(exc, psycopg.DataError):
         # Input the domain let through but PostgreSQL cannot store (a NUL in text, a
         # number out of range): the client's to fix, so a 400, and never a 500.
-        return _json(
-            400, error_body("Invalid input: a value cannot be stored (e.g. a NUL character)")
-        )
-    return handle_unexpected(request, exc)
+        return _Error(400, "Invalid input: a value cannot be stored (e.g. a NUL character)")
+    return None
 
 
-def handle_recursion(_: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
-    return _json(400, error_body("Request body is nested too deeply"))
+def _unexpected(exc: BaseException, request_id: str) -> _Error:
+    log.error("unhandled error in request %s", request_id, exc_info=exc)
+    return _Error(500, "Internal server error", {"requestId": request_id})
 
 
-def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    request_id = context_of(request.scope).request_id
-    log.exception("unhandled error in request %s", request_id, exc_info=exc)
-    return _json(
-        HTTP_500_INTERNAL_SERVER_ERROR, error_body("Internal server error", requestId=request_id)
+def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    """Litestar's exception handler for every API route."""
+    error = render_error(exc, context_of(request.scope).request_id)
+    return Response(
+        content=error.body,
+        status_code=error.status,
+        media_type="application/json",
+        headers=error.headers,
     )
 
 
-EXCEPTION_HANDLERS: dict[Any, Any] = {
-    DomainError: handle_domain_error,
-    ValidationException: handle_validation_error,
-    HTTPException: handle_http_exception,
-    psycopg.Error: handle_database_error,
-    RecursionError: handle_recursion,
-    Exception: handle_unexpected,
-}
+EXCEPTION_HANDLERS: dict[Any, Any] = {Exception: handle_error}

@@ -9,7 +9,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Template
 
 from domain.errors import DomainError
-from entrypoints.http.errors import domain_error_response
+from entrypoints.http.errors import render_domain_error
 
 # The one header of the API's error responses a browser page needs too; the others
 # (WWW-Authenticate: Bearer) speak of API keys in an Authorization header.
@@ -31,8 +31,8 @@ class CsrfRejected(Exception):
 
 def status_and_headers(exc: DomainError) -> tuple[int, dict[str, str]]:
     """The status and headers the API would answer `exc` with, mapped by isinstance."""
-    status, _, headers = domain_error_response(exc)
-    return status, {name: value for name, value in headers.items() if name in PAGE_HEADERS}
+    error = render_domain_error(exc)
+    return error.status, {k: v for k, v in error.headers.items() if k in PAGE_HEADERS}
 
 
 def error_page(status: int, message: str, headers: dict[str, str] | None = None) -> Template:

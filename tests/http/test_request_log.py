@@ -14,7 +14,8 @@ from dependency_injector import providers
 
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_asgi
-from entrypoints.http.pipeline import CLIENT_CLOSED_REQUEST, Pipeline
+from entrypoints.http.edge import Edge, EdgeConfig
+from entrypoints.http.edge.request_log import CLIENT_CLOSED_REQUEST
 from entrypoints.settings import Settings
 from tests.support.clients import Client
 from tests.support.keys import bearer, issue
@@ -108,7 +109,7 @@ async def test_a_use_case_that_raises_is_one_500_row(
     assert [(r["status_code"], r["api_key_id"]) for r in rows] == [(500, issued.key.id)]
 
 
-async def test_a_failure_in_the_pipeline_itself_is_one_500_row(
+async def test_a_failure_in_the_outer_layer_itself_is_one_500_row(
     container: Container, db: str
 ) -> None:
     container.authenticate.override(providers.Object(Exploding()))
@@ -168,16 +169,14 @@ class Recorder:
 
 
 @pytest.fixture
-async def pipeline(container: Container) -> AsyncIterator[Pipeline]:
+async def edge(container: Container) -> AsyncIterator[Edge]:
     """The real application, its lifespan running, to be called as a bare ASGI app."""
     app = create_asgi(container)
     async with Client(app=app, raise_server_exceptions=False):  # type: ignore[arg-type]
         yield app
 
 
-async def test_client_gone_while_sending_the_body_is_one_499_row(
-    pipeline: Pipeline, db: str
-) -> None:
+async def test_client_gone_while_sending_the_body_is_one_499_row(edge: Edge, db: str) -> None:
     messages: list[Message] = [
         {"type": "http.request", "body": b'{"name": ', "more_body": True},
         {"type": "http.disconnect"},
@@ -186,7 +185,7 @@ async def test_client_gone_while_sending_the_body_is_one_499_row(
     async def receive() -> Message:
         return messages.pop(0) if len(messages) > 1 else messages[0]
 
-    await pipeline(
+    await edge(
         scope_for("POST", "/api/auth/register", content_type="application/json"),
         receive,
         Recorder(),
@@ -197,7 +196,7 @@ async def test_client_gone_while_sending_the_body_is_one_499_row(
     ]
 
 
-async def test_a_cancelled_request_is_one_499_row(pipeline: Pipeline, db: str) -> None:
+async def test_a_cancelled_request_is_one_499_row(edge: Edge, db: str) -> None:
     never = asyncio.Event()
 
     async def receive() -> Message:
@@ -205,7 +204,7 @@ async def test_a_cancelled_request_is_one_499_row(pipeline: Pipeline, db: str) -
         raise AssertionError("unreachable")
 
     task = asyncio.create_task(
-        pipeline(
+        edge(
             scope_for("POST", "/api/auth/register", content_type="application/json"),
             receive,
             Recorder(),
@@ -222,22 +221,19 @@ async def test_a_cancelled_request_is_one_499_row(pipeline: Pipeline, db: str) -
     ]
 
 
-def wrapping(
-    container: Container, app: Callable[..., Awaitable[None]], **settings: Any
-) -> Pipeline:
-    return Pipeline(
-        app,
+def wrapping(container: Container, app: Callable[..., Awaitable[None]], **settings: Any) -> Edge:
+    config = EdgeConfig(
         authenticate=container.authenticate(),
         check_quota=container.check_quota(),
         log_sink=container.request_log_sink(),
-        known_segments={"keys", "auth"},
         registration_per_hour=20,
         **settings,
     )
+    return Edge(app, config)
 
 
 async def test_an_app_failing_after_its_status_line_is_logged_as_500(
-    pipeline: Pipeline, container: Container, db: str
+    edge: Edge, container: Container, db: str
 ) -> None:
     async def cut_short(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -252,7 +248,7 @@ async def test_an_app_failing_after_its_status_line_is_logged_as_500(
 
 
 async def test_forwarded_for_is_believed_only_from_trusted_proxies(
-    pipeline: Pipeline, container: Container, db: str
+    edge: Edge, container: Container, db: str
 ) -> None:
     async def ok(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 204, "headers": []})

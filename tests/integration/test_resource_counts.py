@@ -9,7 +9,7 @@ import psycopg
 
 from adapters.postgres.resources import PostgresResourceCounts
 from domain.pagination import PageRequest
-from domain.resources import ResourceQuery
+from domain.resource_queries import ResourceQuery
 from entrypoints.container import Container
 
 CATEGORIES = ["a", "b", "c", None]

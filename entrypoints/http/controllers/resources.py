@@ -21,24 +21,19 @@ from application.resources import (
     PatchResource,
     ReplaceResource,
 )
-from domain.errors import Unauthenticated
-from domain.keys import ApiKey, Permission
 from domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from domain.resource_queries import SEARCH_MAX, Order, Sort
 from domain.resources import (
     CATEGORY_MAX,
     DESCRIPTION_MAX,
     MAX_ID,
-    METADATA_MAX_DEPTH,
     NAME_MAX,
-    SEARCH_MAX,
-    Order,
     Resource,
-    ResourceFields,
+    ResourceDraft,
     ResourcePatch,
-    Sort,
-    resource_fields,
 )
-from entrypoints.http.context import context_of
+from domain.storable import METADATA_MAX_DEPTH
+from entrypoints.http.controllers.common import caller_of
 from entrypoints.http.error_docs import errors
 from entrypoints.http.openapi import CURSOR_PATTERN, CURSOR_RULES, JSON_OBJECT, NO_NUL, documented
 from entrypoints.http.presenter import Pagination, present
@@ -63,8 +58,8 @@ class ResourceInput(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     category: Category | None = None
     metadata: Metadata | None = None
 
-    def fields(self) -> ResourceFields:
-        return resource_fields(self.name, self.description, self.category, self.metadata)
+    def draft(self) -> ResourceDraft:
+        return ResourceDraft(self.name, self.description, self.category, self.metadata)
 
 
 class ResourcePatchInput(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -131,14 +126,6 @@ CHANGE_DOCS: dict[str, Any] = {
     "responses": errors(403, 404, 412, 413),
     "response_headers": [ETAG_HEADER],
 }
-
-
-def _caller(request: Request[Any, Any, Any], permission: Permission) -> ApiKey:
-    key = context_of(request.scope).api_key
-    if key is None:
-        raise Unauthenticated("Missing Authorization header")
-    key.require(permission)
-    return key
 
 
 def _one(request: Request[Any, Any, Any], resource: Resource, status: int = 200) -> Response[Any]:
@@ -214,9 +201,8 @@ class ResourceController(Controller):
             ),
         ] = None,
     ) -> Response[ResourceList]:
-        _caller(request, Permission.READ)
         result = await list_resources(
-            ListParams(page, limit, sort, order, category, search, cursor)
+            caller_of(request), ListParams(page, limit, sort, order, category, search, cursor)
         )
         views = [ResourceView.of(r) for r in result.items]
         return present(request, views, pagination=result.info)
@@ -245,8 +231,7 @@ class ResourceController(Controller):
             ),
         ] = None,
     ) -> Response[ResourceView]:
-        caller = _caller(request, Permission.WRITE)
-        created = await create_resource(caller, data.fields(), idempotency_key)
+        created = await create_resource(caller_of(request), data.draft(), idempotency_key)
         return _one(request, created.resource, status=201)
 
     @get(
@@ -261,8 +246,7 @@ class ResourceController(Controller):
         get_resource: NamedDependency[GetResource],
         resource_id: ResourceId,
     ) -> Response[ResourceView]:
-        _caller(request, Permission.READ)
-        return _one(request, await get_resource(resource_id))
+        return _one(request, await get_resource(caller_of(request), resource_id))
 
     @put(
         "/{resource_id:int}",
@@ -278,8 +262,8 @@ class ResourceController(Controller):
         data: JSONBody[ResourceInput],
         if_match: IfMatch = None,
     ) -> Response[ResourceView]:
-        caller = _caller(request, Permission.WRITE)
-        return _one(request, await replace_resource(caller, resource_id, data.fields(), if_match))
+        caller = caller_of(request)
+        return _one(request, await replace_resource(caller, resource_id, data.draft(), if_match))
 
     @patch(
         "/{resource_id:int}",
@@ -295,7 +279,7 @@ class ResourceController(Controller):
         data: JSONBody[ResourcePatchInput],
         if_match: IfMatch = None,
     ) -> Response[ResourceView]:
-        caller = _caller(request, Permission.WRITE)
+        caller = caller_of(request)
         return _one(request, await patch_resource(caller, resource_id, data.patch(), if_match))
 
     @delete(
@@ -311,5 +295,4 @@ class ResourceController(Controller):
         resource_id: ResourceId,
         if_match: IfMatch = None,
     ) -> None:
-        caller = _caller(request, Permission.WRITE)
-        await delete_resource(caller, resource_id, if_match)
+        await delete_resource(caller_of(request), resource_id, if_match)

@@ -12,8 +12,9 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.webhooks import ListDeliveries, ListSubscriptions, Subscribe, Unsubscribe
 from domain.pagination import page_request
-from domain.webhooks import URL_MAX, EventType
-from entrypoints.http.controllers.keys import NO_STORE, caller_of, checked_id
+from domain.webhook_targets import URL_MAX
+from domain.webhooks import EventType
+from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id
 from entrypoints.http.error_docs import errors
 from entrypoints.http.openapi import WEBHOOK_URL_PATTERN, WEBHOOK_URL_RULES, documented
 from entrypoints.http.presenter import Pagination, present

@@ -1,0 +1,76 @@
+"""Which API routes need a key, take one if offered, or are public: one declared table.
+
+The outer layer (entrypoints/http/edge/) reads it to decide, before Litestar routes a
+request, whether to authenticate it and what to count it against. A route is named by
+its first segment after /api, /api/v1 or /api/v2 (`/api/v2/keys/7/usage` is "keys").
+tests/http/test_routes.py checks that the table names every route Litestar serves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Key(Enum):
+    IGNORED = "ignored"  # never read: public routes
+    OPTIONAL = "optional"  # read when sent, and then it must be valid (a 401 if not)
+    REQUIRED = "required"  # a 401 without one
+    # Unknown paths: read when sent, so a valid key is counted; a bad one is not a
+    # 401, because the answer is a 404 whatever the key.
+    BEST_EFFORT = "best effort"
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    key: Key
+    # Counted against the key's hourly quota when a key is used.
+    rate_limited: bool = True
+    # Methods that, sent without a key, count against the client IP's hourly limit.
+    per_ip: frozenset[str] = frozenset()
+
+
+PUBLIC = Access(Key.IGNORED, rate_limited=False)
+KEYED = Access(Key.REQUIRED)
+# Sign-up: without a key a new user is made, so the client's IP is what is limited.
+SIGN_UP = Access(Key.OPTIONAL, per_ip=frozenset({"POST"}))
+UNKNOWN = Access(Key.BEST_EFFORT)
+
+ROUTES: dict[str, Access] = {
+    "health": PUBLIC,
+    "docs": PUBLIC,  # the OpenAPI document, /api/docs
+    "auth": SIGN_UP,
+    "keys": KEYED,
+    "resources": KEYED,
+    "webhooks": KEYED,
+}
+VERSIONS = {"v1": 1, "v2": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRoute:
+    access: Access
+    version: int | None  # from the path; None when the path states none
+
+
+def _every_route() -> dict[tuple[str, int | None], ApiRoute]:
+    names = [*ROUTES, ""]  # "" stands for any segment the table does not name
+    return {
+        (name, version): ApiRoute(ROUTES.get(name, UNKNOWN), version)
+        for name in names
+        for version in (None, *VERSIONS.values())
+    }
+
+
+# Built once: matching a request allocates nothing.
+_ROUTES = _every_route()
+
+
+def match(path: str) -> ApiRoute | None:
+    """The declared route of a path; None outside /api."""
+    if not path.startswith("/api") or (len(path) > 4 and path[4] != "/"):
+        return None
+    segments = path[5:].split("/", 2)
+    version = VERSIONS.get(segments[0])
+    name = segments[0] if version is None else (segments[1] if len(segments) > 1 else "")
+    return _ROUTES.get((name, version)) or _ROUTES["", version]
