@@ -9,7 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.api_keys import PostgresKeyFinder
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
-from application.keys import KeyStoreUnavailable
+from application.ports.errors import StoreUnavailable
 from application.ports.keys import ApiKeyRepository, KeyFinder, NewKey
 from application.ports.uow import UnitOfWorkFactory
 from domain.keys import ApiKey, Permission
@@ -153,5 +153,5 @@ def down_finder(request: pytest.FixtureRequest) -> KeyFinder:
 
 
 async def test_an_unreachable_finder_raises_the_ports_error(down_finder: KeyFinder) -> None:
-    with pytest.raises(KeyStoreUnavailable):
+    with pytest.raises(StoreUnavailable):
         await down_finder.find_by_hash("any")

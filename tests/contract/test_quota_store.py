@@ -11,7 +11,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.quota import PostgresQuotaStore
-from application.quota import QuotaStoreUnavailable
+from application.ports.errors import StoreUnavailable
 from domain.quota import QuotaDecision, Window, take
 from tests.contract.conftest import BACKENDS
 from tests.fakes import FakeClock, InMemoryQuotaStore
@@ -116,7 +116,7 @@ def down(request: pytest.FixtureRequest) -> TimedStore:
 
 
 async def test_an_unreachable_store_raises_the_ports_error(down: TimedStore) -> None:
-    with pytest.raises(QuotaStoreUnavailable):
+    with pytest.raises(StoreUnavailable):
         await down.take("key:1", 10)
-    with pytest.raises(QuotaStoreUnavailable):
+    with pytest.raises(StoreUnavailable):
         await down.take_at("key:1", 10, T0)
