@@ -14,6 +14,8 @@ from domain.errors import FieldError, InvalidInput
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Far past any real list, and small enough that an offset never overflows a bigint.
+MAX_PAGE = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +29,11 @@ class PageRequest:
 
 
 def page_request(page: int | None, limit: int | None) -> PageRequest:
-    """Validated paging input: page >= 1, limit >= 1 and capped at MAX_LIMIT."""
-    if page is not None and page < 1:
+    """Validated paging input: page 1..MAX_PAGE, limit >= 1 and capped at MAX_LIMIT."""
+    if page is not None and not 1 <= page <= MAX_PAGE:
         raise InvalidInput(
             "Invalid query parameter 'page'",
-            [FieldError("page", "must be an integer >= 1")],
+            [FieldError("page", f"must be an integer >= 1 (at most {MAX_PAGE})")],
         )
     if limit is not None and limit < 1:
         raise InvalidInput(

@@ -8,21 +8,52 @@ that answers differently from PostgreSQL fails here, not in the unit tests that 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from entrypoints.container import Container
+from entrypoints.container import build_container
+from entrypoints.settings import Settings
 
 BACKENDS = ["fake", "postgres"]
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nothing"
 
 
+@pytest.fixture(scope="session")
+async def contract_pool(database_url: str) -> AsyncIterator[AsyncConnectionPool]:
+    """One pool for every postgres run, configured as the app's (entrypoints/container.py)."""
+    container = build_container(replace(Settings(), database_url=database_url, pool_max=4))
+    pool = container.pool()
+    await pool.open(wait=True)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+# Children first. DELETE, not the TRUNCATE of the `db` fixture: these tables hold a
+# handful of rows, and a suite of small tests should not pay a TRUNCATE each.
+EMPTIED = (
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_events",
+    "webhooks",
+    "request_logs",
+    "resources",
+    "idempotency_keys",
+    "quota_windows",
+    "api_keys",
+)
+
+
 @pytest.fixture
-def pool(request: pytest.FixtureRequest) -> AsyncConnectionPool:
-    """The app's pool, open, over the emptied test database (only the postgres runs ask)."""
-    container: Container = request.getfixturevalue("open_container")
-    return container.pool()
+async def pool(contract_pool: AsyncConnectionPool) -> AsyncConnectionPool:
+    """The pool over the test database, emptied (asked for by the postgres runs only)."""
+    async with contract_pool.connection() as conn:
+        for table in EMPTIED:
+            await conn.execute(f"DELETE FROM {table}")
+    return contract_pool
 
 
 @pytest.fixture

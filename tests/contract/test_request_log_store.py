@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.request_logs import (
     PostgresRequestLogPruner,
@@ -45,11 +45,20 @@ KEY_ROW = (
 )
 
 
-def existing_keys(db: str) -> tuple[int, int]:
+async def existing_keys(pool: AsyncConnectionPool) -> tuple[int, int]:
     """request_logs.api_key_id refers to api_keys: rows are logged for keys that exist."""
-    with psycopg.connect(db, autocommit=True) as conn:
-        ids = [conn.execute(KEY_ROW, (user, user)).fetchone() for user in ("alice", "bob")]
-    return ids[0][0], ids[1][0]  # type: ignore[index]
+    ids = []
+    async with pool.connection() as conn:
+        for user in ("alice", "bob"):
+            row = await (await conn.execute(KEY_ROW, (user, user))).fetchone()
+            assert row is not None
+            ids.append(row[0])
+    return ids[0], ids[1]
+
+
+@pytest.fixture
+async def key_ids(pool: AsyncConnectionPool) -> tuple[int, int]:
+    return await existing_keys(pool)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -64,7 +73,7 @@ def log(request: pytest.FixtureRequest) -> RequestLog:
         PostgresRequestLogQueries(pool),
         PostgresRequestLogPruner(pool),
         sink.flush,
-        existing_keys(request.getfixturevalue("db")),
+        request.getfixturevalue("key_ids"),
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
@@ -19,10 +20,9 @@ from application.ports.webhooks import ClaimedDelivery, DeliveryQueue, NewWebhoo
 from domain.pagination import PageRequest
 from domain.webhook_retries import AttemptResult, Outcome
 from domain.webhooks import Delivery, DeliveryStatus, EventType
-from entrypoints.container import Container
 from tests.contract.conftest import BACKENDS
 from tests.fakes import FakeClock, InMemoryUnitOfWork
-from tests.support.webhooks import record
+from tests.support.webhooks import record_on
 
 CREATED, UPDATED = EventType.RESOURCE_CREATED, EventType.RESOURCE_UPDATED
 DATA = {"id": 7, "name": "ü", "metadata": {"n": [1, 2.5, None, True]}}
@@ -47,12 +47,11 @@ def store(request: pytest.FixtureRequest) -> WebhookStore:
             return len(fake.webhooks.publish(kind.value, data))
 
         return WebhookStore(fake, fake.webhooks, publish_fake)
-    container: Container = request.getfixturevalue("open_container")
+    pool: AsyncConnectionPool = request.getfixturevalue("pool")
 
     async def publish_pg(kind: EventType, data: dict[str, Any]) -> int:
-        return await record(container, kind.value, data)
+        return await record_on(pool, kind.value, data)
 
-    pool = container.pool()
     return WebhookStore(PostgresUnitOfWorkFactory(pool), PostgresDeliveryQueue(pool), publish_pg)
 
 

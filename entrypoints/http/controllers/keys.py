@@ -16,7 +16,7 @@ from application.request_log import KeyUsage
 from domain.keys import MAX_RATE_LIMIT, NAME_MAX, USER_ID_MAX, Permission, key_request
 from domain.pagination import page_request
 from entrypoints.http.context import context_of
-from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id
+from entrypoints.http.controllers.common import NO_STORE, Limit, Page, caller_of, checked_id
 from entrypoints.http.error_docs import errors
 from entrypoints.http.openapi import (
     CURSOR_PATTERN,
@@ -93,8 +93,8 @@ async def register(
 async def list_keys(
     request: Request[Any, Any, Any],
     list_keys: NamedDependency[ListKeys],
-    page: Annotated[int | None, QueryParameter(ge=1)] = None,
-    limit: Annotated[int | None, QueryParameter(ge=1)] = None,
+    page: Page = None,
+    limit: Limit = None,
     user_id: Annotated[
         str | None,
         QueryParameter(

@@ -21,7 +21,6 @@ from application.resources import (
     PatchResource,
     ReplaceResource,
 )
-from domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from domain.resource_queries import SEARCH_MAX, Order, Sort
 from domain.resources import (
     CATEGORY_MAX,
@@ -33,7 +32,7 @@ from domain.resources import (
     ResourcePatch,
 )
 from domain.storable import METADATA_MAX_DEPTH
-from entrypoints.http.controllers.common import caller_of
+from entrypoints.http.controllers.common import Limit, Page, caller_of
 from entrypoints.http.error_docs import errors
 from entrypoints.http.openapi import CURSOR_PATTERN, CURSOR_RULES, JSON_OBJECT, NO_NUL, documented
 from entrypoints.http.presenter import Pagination, present
@@ -150,16 +149,8 @@ class ResourceController(Controller):
         self,
         request: Request[Any, Any, Any],
         list_resources: NamedDependency[ListResources],
-        page: Annotated[
-            int | None, QueryParameter(ge=1, description="Page number, from 1 (default 1)")
-        ] = None,
-        limit: Annotated[
-            int | None,
-            QueryParameter(
-                ge=1,
-                description=f"Page size (default {DEFAULT_LIMIT}); above {MAX_LIMIT} is capped",
-            ),
-        ] = None,
+        page: Page = None,
+        limit: Limit = None,
         category: Annotated[
             str | None,
             QueryParameter(

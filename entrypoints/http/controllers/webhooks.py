@@ -8,13 +8,13 @@ import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType, Schema
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
 from application.webhooks import ListDeliveries, ListSubscriptions, Subscribe, Unsubscribe
 from domain.pagination import page_request
 from domain.webhook_targets import URL_MAX
 from domain.webhooks import EventType
-from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id
+from entrypoints.http.controllers.common import NO_STORE, Limit, Page, caller_of, checked_id
 from entrypoints.http.error_docs import errors
 from entrypoints.http.openapi import WEBHOOK_URL_PATTERN, WEBHOOK_URL_RULES, documented
 from entrypoints.http.presenter import Pagination, present
@@ -75,8 +75,8 @@ async def subscribe(
 async def list_webhooks(
     request: Request[Any, Any, Any],
     list_webhooks: NamedDependency[ListSubscriptions],
-    page: Annotated[int | None, QueryParameter(ge=1)] = None,
-    limit: Annotated[int | None, QueryParameter(ge=1)] = None,
+    page: Page = None,
+    limit: Limit = None,
 ) -> Response[WebhookList]:
     webhooks, info = await list_webhooks(caller_of(request), page_request(page, limit))
     return present(request, [WebhookView.of(w) for w in webhooks], pagination=info)
@@ -107,8 +107,8 @@ async def list_deliveries(
     request: Request[Any, Any, Any],
     webhook_id: FromPath[int],
     list_webhook_deliveries: NamedDependency[ListDeliveries],
-    page: Annotated[int | None, QueryParameter(ge=1)] = None,
-    limit: Annotated[int | None, QueryParameter(ge=1)] = None,
+    page: Page = None,
+    limit: Limit = None,
 ) -> Response[DeliveryList]:
     deliveries, info = await list_webhook_deliveries(
         caller_of(request), checked_id(webhook_id, "Webhook"), page_request(page, limit)
