@@ -12,14 +12,11 @@ server enforces (entrypoints/http/openapi.py).
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -37,9 +34,9 @@ from entrypoints.container import build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.settings import Settings
 from tests.support.keys import bearer, issue
-from tests.support.servers import free_port
+from tests.support.threaded import served
 
-EXAMPLES_PER_RUN = 15
+EXAMPLES_PER_RUN = 12
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -64,29 +61,13 @@ class Server:
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[Server]:
-    container = build_container(settings)
-    port = free_port()
-    config = uvicorn.Config(
-        create_asgi(container), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-
     async def issued(role: str) -> Auth:
         key = await issue(build_container(settings), "fuzz-" + role, ROLES[role], 1_000_000)
         return bearer(key)
 
-    try:
+    with served(create_asgi(build_container(settings))) as base_url:
         # A fresh key for every run: a DELETE or rotate the fuzzer sends may revoke one.
-        yield Server(f"http://127.0.0.1:{port}", lambda role: asyncio.run(issued(role)))
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+        yield Server(base_url, lambda role: asyncio.run(issued(role)))
 
 
 def without_forged_cursor(case: schemathesis.Case) -> None:
