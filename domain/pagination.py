@@ -14,8 +14,11 @@ from domain.errors import FieldError, InvalidInput
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-# Far past any real list, and small enough that an offset never overflows a bigint.
-MAX_PAGE = 2**31 - 1
+# Stores take offsets as 64-bit integers; a page past any real table reads from here,
+# so a huge page number is an empty page, never an overflow.
+MAX_OFFSET = 2**62
+PAGE_RULE = "must be an integer >= 1"
+LIMIT_RULE = f"must be an integer >= 1 (values above {MAX_LIMIT} are capped)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,20 +28,20 @@ class PageRequest:
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.limit
+        return min((self.page - 1) * self.limit, MAX_OFFSET)
 
 
 def page_request(page: int | None, limit: int | None) -> PageRequest:
-    """Validated paging input: page 1..MAX_PAGE, limit >= 1 and capped at MAX_LIMIT."""
-    if page is not None and not 1 <= page <= MAX_PAGE:
+    """Validated paging input: page >= 1, limit >= 1 and capped at MAX_LIMIT."""
+    if page is not None and page < 1:
         raise InvalidInput(
             "Invalid query parameter 'page'",
-            [FieldError("page", f"must be an integer >= 1 (at most {MAX_PAGE})")],
+            [FieldError("page", PAGE_RULE)],
         )
     if limit is not None and limit < 1:
         raise InvalidInput(
             "Invalid query parameter 'limit'",
-            [FieldError("limit", f"must be an integer >= 1 (values above {MAX_LIMIT} are capped)")],
+            [FieldError("limit", LIMIT_RULE)],
         )
     return PageRequest(page or 1, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
 

@@ -1,4 +1,4 @@
-"""The quota store: quota_take (see the migrations), batched per event-loop turn.
+"""The quota store: quota_take (functions/quota.sql), batched per event-loop turn.
 
 Requests that ask for a decision in the same turn of this process's event loop share
 one connection checkout and one statement (quota_take_many); a lone request still
@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from application.ports.errors import StoreUnavailable
@@ -68,7 +67,7 @@ class PostgresQuotaStore:
                     TAKE_MANY, ([p[0] for p in ordered], [p[1] for p in ordered])
                 )
                 rows = await cur.fetchall()
-        except (psycopg.OperationalError, OSError) as exc:
+        except StoreUnavailable as exc:
             for _, _, future in ordered:
                 if not future.done():
                     future.set_exception(StoreUnavailable(str(exc)))
@@ -86,12 +85,9 @@ class PostgresQuotaStore:
                 future.set_result(_decision(limit, row[1:]))
 
     async def _take_at(self, subject: str, limit: int, now: datetime | None) -> QuotaDecision:
-        try:
-            async with self._pool.connection(timeout=self._timeout) as conn:
-                cur = await conn.execute(TAKE, (subject, limit, now))
-                row = await cur.fetchone()
-        except (psycopg.OperationalError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        async with self._pool.connection(timeout=self._timeout) as conn:
+            cur = await conn.execute(TAKE, (subject, limit, now))
+            row = await cur.fetchone()
         assert row is not None
         return _decision(limit, row)
 

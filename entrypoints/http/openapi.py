@@ -52,8 +52,9 @@ WEBHOOK_URL_RULES = (
     " credentials in the URL, port 0, hosts over 253 characters."
 )
 CURSOR_RULES = (
-    "Opaque cursor from pagination.nextCursor, as given (any other value is a 400);"
-    " replaces page, and sending both is a 400"
+    "Opaque cursor from pagination.nextCursor, used as given (any other value is a 400)."
+    " It replaces page: sending both is a 400. Filters and sort default to the cursor's;"
+    " given, they must be the ones it was issued for (a 400 otherwise)."
 )
 
 

@@ -8,10 +8,7 @@ from typing import Any
 import pytest
 
 from domain.keys import MAX_RATE_LIMIT
-from domain.pagination import MAX_PAGE
-from entrypoints.container import Container
 from tests.support.clients import Client
-from tests.support.keys import bearer, issue
 
 
 @pytest.fixture
@@ -56,9 +53,7 @@ async def test_subscriptions_state_event_types_and_url_shape(document: dict[str,
     assert fields["url"]["pattern"].startswith("^https?://")
 
 
-async def test_paging_and_cursor_rules_are_stated(document: dict[str, Any]) -> None:
-    for path in ("/api/v1/keys", "/api/v1/resources", "/api/v1/webhooks"):
-        assert query_parameter(document, path, "page")["schema"]["maximum"] == MAX_PAGE, path
+async def test_cursor_rules_are_stated(document: dict[str, Any]) -> None:
     for path in ("/api/v1/keys", "/api/v1/resources"):
         cursor = query_parameter(document, path, "cursor")
         assert "pattern" in cursor["schema"] and "page" in cursor["description"], path
@@ -74,18 +69,3 @@ async def test_metadata_values_refer_to_a_schema_the_document_has(
     metadata = schema(document, "ResourceInput")["properties"]["metadata"]
     ref = metadata["additionalProperties"]["$ref"]
     assert ref.rsplit("/", 1)[1] in document["components"]["schemas"]
-
-
-@pytest.mark.parametrize("path", ["/api/keys", "/api/webhooks", "/api/resources"])
-async def test_a_page_beyond_the_maximum_is_a_400_naming_it(
-    client: Client, container: Container, path: str
-) -> None:
-    """It was "a value cannot be stored" on keys and webhooks (issue 14 #12)."""
-    key = await issue(container, "alice")
-    for page in (MAX_PAGE + 1, 10**30):
-        response = await client.get(path, params={"page": page}, headers=bearer(key))
-        assert response.status_code == 400, (path, page, response.text)
-        [detail] = response.json()["details"]
-        assert detail["field"] == "page" and str(MAX_PAGE) in detail["message"], detail
-    at_most = await client.get(path, params={"page": MAX_PAGE}, headers=bearer(key))
-    assert at_most.status_code == 200, at_most.text
