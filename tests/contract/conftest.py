@@ -58,10 +58,9 @@ async def pool(contract_pool: AsyncConnectionPool) -> AsyncConnectionPool:
 
 @pytest.fixture
 async def unreachable_pool() -> AsyncIterator[AsyncConnectionPool]:
-    """A pool whose server never answers: what an adapter meets in an outage."""
-    pool = AsyncConnectionPool(
-        UNREACHABLE, min_size=0, max_size=1, timeout=0.3, open=False, kwargs={"connect_timeout": 1}
-    )
+    """The app's kind of pool, to a server that never answers: an outage."""
+    settings = replace(Settings(), database_url=UNREACHABLE, db_timeout=0.3, pool_min=0)
+    pool = build_container(settings).pool()
     await pool.open(wait=False)
     try:
         yield pool

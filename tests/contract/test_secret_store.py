@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.postgres.resources import PostgresSecrets
+from adapters.postgres.secrets import PostgresSecrets
 from application.ports.secrets import SecretStore
 from tests.contract.conftest import BACKENDS
 from tests.fakes import FixedSecrets
