@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
-from litestar.openapi.plugins import JsonRenderPlugin
-
 # Handlers whose function name is not the name a client should call.
 RENAMED = {
     "health": "getHealth",
@@ -38,7 +35,8 @@ def operation_id(route_handler: Any, http_method: Any, path_components: Any) -> 
 
 
 def name_enums(document: dict[str, Any]) -> None:
-    """Move the query parameters' enums listed in ENUMS into components (in place)."""
+    """Move the query parameters' enums listed in ENUMS into components (in place; a
+    second call finds references and changes nothing)."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
@@ -51,16 +49,3 @@ def name_enums(document: dict[str, Any]) -> None:
                 if name and isinstance(schema, dict) and "enum" in schema:
                     schemas[name] = {"type": "string", "enum": schema["enum"]}
                     parameter["schema"] = {"$ref": f"#/components/schemas/{name}"}
-
-
-class NamedJsonRenderPlugin(JsonRenderPlugin):
-    """The document as JSON, with its enums named (done once: Litestar hands every
-    render the same cached document)."""
-
-    _named: int | None = None
-
-    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        if self._named != id(openapi_schema):
-            name_enums(openapi_schema)
-            self._named = id(openapi_schema)
-        return super().render(request, openapi_schema)
