@@ -21,6 +21,11 @@ ENUMS = {
     ("listResources", "sort"): "ResourceSort",
     ("listResources", "order"): "SortOrder",
 }
+# (body schema, array property) -> the schema its items' enum is named as.
+ITEM_ENUMS = {
+    ("RegisterBody", "permissions"): "Permission",
+    ("SubscribeBody", "eventTypes"): "EventType",
+}
 
 
 def camel(name: str) -> str:
@@ -34,18 +39,28 @@ def operation_id(route_handler: Any, http_method: Any, path_components: Any) -> 
     return RENAMED.get(name) or camel(name)
 
 
+def _named(schemas: dict[str, Any], name: str, schema: Any) -> Any:
+    """A reference to `schema` as the component `name`; `schema` unchanged when it is
+    no inline enum (already named, or changed by someone)."""
+    if not (isinstance(schema, dict) and "enum" in schema):
+        return schema
+    schemas[name] = {"type": "string", "enum": schema["enum"]}
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 def name_enums(document: dict[str, Any]) -> None:
-    """Move the query parameters' enums listed in ENUMS into components (in place; a
+    """Move the enums listed in ENUMS and ITEM_ENUMS into components (in place; a
     second call finds references and changes nothing)."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for (body, field), name in ITEM_ENUMS.items():
+        array = schemas.get(body, {}).get("properties", {}).get(field)
+        if isinstance(array, dict) and "items" in array:
+            array["items"] = _named(schemas, name, array["items"])
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue
             for parameter in operation.get("parameters", []):
                 key = (str(operation.get("operationId")), str(parameter.get("name")))
-                name = ENUMS.get(key)
-                schema = parameter.get("schema")
-                if name and isinstance(schema, dict) and "enum" in schema:
-                    schemas[name] = {"type": "string", "enum": schema["enum"]}
-                    parameter["schema"] = {"$ref": f"#/components/schemas/{name}"}
+                if key in ENUMS:
+                    parameter["schema"] = _named(schemas, ENUMS[key], parameter.get("schema"))

@@ -22,7 +22,10 @@ async def test_api_docs_is_the_openapi_document_without_a_key(client: Client) ->
     listing = paths["/api/v1/resources"]["get"]
     params = {p["name"]: p for p in listing["parameters"]}
     assert set(params) == {"page", "limit", "category", "search", "sort", "order", "cursor"}
-    assert params["sort"]["schema"]["enum"] == ["name", "created_at", "category"]
+    # The enum is a named schema, so generated clients name its type ResourceSort.
+    assert params["sort"]["schema"] == {"$ref": "#/components/schemas/ResourceSort"}
+    sort = doc["components"]["schemas"]["ResourceSort"]
+    assert sort["enum"] == ["name", "created_at", "category"]
     post = paths["/api/v1/resources"]["post"]
     assert {"201", "400", "401", "403", "422", "429"} <= set(post["responses"])
     assert "Idempotency-Key" in {p["name"] for p in post["parameters"]}

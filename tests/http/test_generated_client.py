@@ -5,6 +5,7 @@ anonymous sign-up included."""
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,11 +36,16 @@ def client_package(served: ServerProcess, tmp_path: Path) -> Iterator[Any]:
         [
             str(GENERATOR), "generate", "--url", f"{served.url}/api/docs", "--meta", "none",
             "--config", str(config), "--output-path", str(tmp_path / PACKAGE),
-            "--fail-on-warning",
         ],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert generated.returncode == 0, generated.stdout + generated.stderr
+    # The one thing the generator cannot read is the recursive JsonValue (any JSON a
+    # resource's metadata may hold): it types metadata loosely instead. Anything else
+    # it warns about is a defect of the document.
+    warned = set(re.findall(r"Unable to parse schema (\S+)", generated.stdout + generated.stderr))
+    assert warned <= {"/components/schemas/JsonValue"}, generated.stdout + generated.stderr
+    assert "will not be generated" not in generated.stdout, generated.stdout
     sys.path.insert(0, str(tmp_path))
     try:
         yield importlib.import_module(PACKAGE)
@@ -66,7 +72,7 @@ def test_every_operation_is_a_function_named_for_what_it_does(
         "delete_webhook", "list_webhook_deliveries",
     }  # fmt: skip
     models = importlib.import_module(f"{PACKAGE}.models")
-    assert {"ResourceSort", "SortOrder"} <= set(dir(models))
+    assert {"ResourceSort", "SortOrder", "Permission", "EventType"} <= set(dir(models))
 
 
 def test_the_quickstart_through_the_generated_client(
@@ -76,7 +82,10 @@ def test_the_quickstart_through_the_generated_client(
     anonymous = client_package.Client(base_url=served.url)
     registered = api("keys.register_key").sync(
         client=anonymous,
-        body=models.RegisterBody(name="generated client", permissions=["read", "write"]),
+        body=models.RegisterBody(
+            name="generated client",
+            permissions=[models.Permission.READ, models.Permission.WRITE],
+        ),
     )
     assert registered.key.startswith("rk_")
     client = client_package.AuthenticatedClient(base_url=served.url, token=registered.key)
