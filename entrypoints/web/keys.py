@@ -4,6 +4,7 @@ confirmation step."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -11,17 +12,27 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
-from application.keys import GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
+from application.key_changes import RotateKey
+from application.keys import GetKey, IssueKey, ListKeys, RevokeKey
+from domain.audit import Via
 from domain.errors import InvalidInput, PermissionDenied
+from domain.key_lifecycle import validate_grace
 from domain.keys import ApiKey, IssuedKey, Permission, key_request
 from domain.pagination import page_request
-from entrypoints.http.controllers.common import checked_id
+from entrypoints.http.controllers.common import checked_id, origin_of
 from entrypoints.web.errors import status_and_headers
 from entrypoints.web.responses import KEYS, redirect, render
 from entrypoints.web.session import Session
 from entrypoints.web.visit import Dashboard, Visit
 
 KEYS_PER_PAGE = 25
+# The rotate form's grace periods: (seconds, label).
+GRACE_CHOICES = [
+    (0, "none: the old key stops now"),
+    (3600, "1 hour"),
+    (86400, "24 hours"),
+    (604800, "7 days"),
+]
 
 
 @get("/keys", include_in_schema=False)
@@ -37,7 +48,7 @@ async def keys_page(
     keys, info = await list_keys(caller, user or None, page_request(page, KEYS_PER_PAGE))
     return render(
         dashboard, request, visit, "keys.html", keys=keys, info=info, user_filter=user or "",
-        session_key=caller.id if visit.session.api_key else None,
+        session_key=caller.id if visit.session.api_key else None, now=datetime.now(UTC),
     )  # fmt: skip
 
 
@@ -109,7 +120,9 @@ async def create_key(
         wanted = key_request(
             values["name"], values["permissions"], values["user_id"], values["rate_limit"]
         )
-        issued = await issue_key(wanted, caller, new_user_id=caller.user_id)
+        issued = await issue_key(
+            wanted, caller, new_user_id=caller.user_id, origin=origin_of(request, Via.DASHBOARD)
+        )
     except (InvalidInput, PermissionDenied) as exc:
         status, _ = status_and_headers(exc)
         return _new_key_form(dashboard, request, visit, caller, status, _message(exc), values)
@@ -129,7 +142,10 @@ async def confirm(
     key = await get_key(caller, checked_id(key_id, "API key"))
     action = request.url.path.rsplit("/", 1)[1]
     own = visit.session.api_key is not None and caller.id == key.id
-    return render(dashboard, request, visit, "confirm.html", key=key, action=action, own=own)
+    return render(
+        dashboard, request, visit, "confirm.html", key=key, action=action, own=own,
+        graces=GRACE_CHOICES,
+    )  # fmt: skip
 
 
 @post("/keys/{key_id:int}/revoke", include_in_schema=False)
@@ -142,7 +158,9 @@ async def revoke(
 ) -> Redirect:
     caller = visit.require()
     visit.check_csrf(await request.form())
-    await revoke_key(caller, checked_id(key_id, "API key"))
+    await revoke_key(
+        caller, checked_id(key_id, "API key"), origin=origin_of(request, Via.DASHBOARD)
+    )
     return redirect(dashboard, request, f"{KEYS}?notice=revoked")
 
 
@@ -155,11 +173,16 @@ async def rotate(
     rotate_key: NamedDependency[RotateKey],
 ) -> Template:
     caller = visit.require()
-    visit.check_csrf(await request.form())
-    issued = await rotate_key(caller, checked_id(key_id, "API key"))
+    form = await request.form()
+    visit.check_csrf(form)
+    grace = validate_grace(str(form.get("grace") or "0"))
+    issued = await rotate_key(
+        caller, checked_id(key_id, "API key"), grace, origin=origin_of(request, Via.DASHBOARD)
+    )
     session = None
     if visit.session.api_key is not None and caller.id == key_id:
-        # The session's own key was just revoked: carry the session over to its successor.
+        # The session's own key was just rotated: carry the session over to its successor,
+        # which outlives any grace period of the old one.
         session = replace(visit.session, api_key=issued.raw_key)
     return _issued(dashboard, request, visit, issued, "rotated", session)
 

@@ -16,7 +16,7 @@ from litestar.template import TemplateConfig
 
 from domain.errors import DomainError
 from entrypoints.container import Container
-from entrypoints.web import keys, signin, usage
+from entrypoints.web import audit, keys, signin, usage
 from entrypoints.web.errors import (
     CsrfRejected,
     NotSignedIn,
@@ -38,6 +38,7 @@ USE_CASES = (
     "rotate_key",
     "key_usage",
     "recent_requests",
+    "list_audit",
 )
 # Everything the pages load comes from this host: no CDN, no inline script or style.
 CONTENT_SECURITY_POLICY = (
@@ -90,7 +91,13 @@ def router(container: Container) -> Router:
     static = create_static_files_router(path="/static", directories=[HERE / "static"])
     return Router(
         path="/dashboard",
-        route_handlers=[*signin.HANDLERS, *keys.HANDLERS, *usage.HANDLERS, static],
+        route_handlers=[
+            *signin.HANDLERS,
+            *keys.HANDLERS,
+            *usage.HANDLERS,
+            *audit.HANDLERS,
+            static,
+        ],
         dependencies=dependencies,
         exception_handlers={
             NotSignedIn: not_signed_in,

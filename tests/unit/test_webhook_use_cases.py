@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from functools import partial
+
 import pytest
 
 from application.webhooks import (
@@ -11,13 +14,14 @@ from application.webhooks import (
     Subscribe,
     Unsubscribe,
 )
+from domain.audit import CLI
 from domain.errors import InvalidInput, NotFound, PermissionDenied
 from domain.keys import OPERATOR, OPERATOR_USER_ID, Permission
 from domain.pagination import PageRequest
 from domain.webhook_retries import AttemptResult, RetryPolicy
 from domain.webhook_signing import sign
 from domain.webhook_targets import AddressPolicy
-from domain.webhooks import DeliveryStatus
+from domain.webhooks import DeliveryStatus, Subscription
 from tests.fakes import FakeClock, InMemoryUnitOfWork, ScriptedSender, make_caller
 
 R, W, A = Permission.READ, Permission.WRITE, Permission.ADMIN
@@ -40,8 +44,12 @@ def uow(clock: FakeClock) -> InMemoryUnitOfWork:
     return InMemoryUnitOfWork(clock)
 
 
-def subscribe(uow: InMemoryUnitOfWork) -> Subscribe:
-    return Subscribe(uow, AddressPolicy())
+def subscribe(uow: InMemoryUnitOfWork) -> partial[Awaitable[Subscription]]:
+    return partial(Subscribe(uow, AddressPolicy()), origin=CLI)
+
+
+def unsubscribe(uow: InMemoryUnitOfWork) -> partial[Awaitable[None]]:
+    return partial(Unsubscribe(uow), origin=CLI)
 
 
 async def test_every_webhook_use_case_needs_the_write_permission(
@@ -51,7 +59,7 @@ async def test_every_webhook_use_case_needs_the_write_permission(
     for call in (
         subscribe(uow)(READER, URL, EVENTS),
         ListSubscriptions(uow)(READER, PAGE),
-        Unsubscribe(uow)(READER, hook.id),
+        unsubscribe(uow)(READER, hook.id),
         ListDeliveries(uow)(READER, hook.id, PAGE),
     ):
         with pytest.raises(PermissionDenied, match="lacks the 'write' permission"):
@@ -87,10 +95,10 @@ async def test_users_see_their_own_subscriptions_and_admins_everyones(
     everyone, _ = await ListSubscriptions(uow)(ADMIN, PAGE)
     assert [w.id for w in everyone] == [mine.id, theirs.id]
     with pytest.raises(NotFound):
-        await Unsubscribe(uow)(ALICE, theirs.id)
+        await unsubscribe(uow)(ALICE, theirs.id)
     with pytest.raises(NotFound):
         await ListDeliveries(uow)(ALICE, theirs.id, PAGE)
-    await Unsubscribe(uow)(ADMIN, theirs.id)
+    await unsubscribe(uow)(ADMIN, theirs.id)
     assert list(uow.webhooks.rows) == [mine.id]
 
 
@@ -99,7 +107,7 @@ async def test_unsubscribing_drops_the_deliveries(uow: InMemoryUnitOfWork) -> No
     uow.webhooks.publish("resource.created", {"id": 1})
     deliveries, info = await ListDeliveries(uow)(ALICE, hook.id, PAGE)
     assert info.total == 1 and deliveries[0].status is DeliveryStatus.PENDING
-    await Unsubscribe(uow)(ALICE, hook.id)
+    await unsubscribe(uow)(ALICE, hook.id)
     assert uow.webhooks.deliveries_by_id == {}
 
 

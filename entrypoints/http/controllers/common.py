@@ -1,4 +1,4 @@
-"""What every controller reads the same way: the caller and path ids."""
+"""What every controller reads the same way: the caller, where it calls from, path ids."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 
+from domain.audit import Origin, Via
 from domain.errors import NotFound, Unauthenticated
 from domain.keys import ApiKey
 from entrypoints.http.context import context_of
@@ -21,6 +22,12 @@ def caller_of(request: Request[Any, Any, Any]) -> ApiKey:
     if key is None:  # the outer layer authenticates these routes; this is a safety net
         raise Unauthenticated("Missing Authorization header")
     return key
+
+
+def origin_of(request: Request[Any, Any, Any], via: Via = Via.API) -> Origin:
+    """What the audit log notes of where a change came from."""
+    context = context_of(request.scope)
+    return Origin(via, ip=context.client_ip, request_id=context.request_id)
 
 
 def checked_id(value: int, what: str) -> int:

@@ -10,12 +10,19 @@ from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from application.keys import IssueKey, ListKeys, RevokeKey, RotateKey
+from application.keys import IssueKey, ListKeys, RevokeKey
 from application.request_log import KeyUsage
-from domain.keys import NAME_MAX, USER_ID_MAX, key_request
+from domain.keys import USER_ID_MAX, key_request
 from domain.pagination import page_request
 from entrypoints.http.context import context_of
-from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id
+from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id, origin_of
+from entrypoints.http.controllers.key_fields import (
+    ExpiresAt,
+    KeyName,
+    RateLimit,
+    RateLimitPerDay,
+    RateLimitPerMinute,
+)
 from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.keys import IssuedKeyView, KeyView
@@ -23,10 +30,13 @@ from entrypoints.views.usage import UsageView
 
 
 class RegisterBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
+    name: KeyName
     permissions: list[str] = msgspec.field(default_factory=lambda: ["read"])
     user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=USER_ID_MAX)] | None = None
-    rate_limit: int | None = None
+    rate_limit: RateLimit | None = None
+    expires_at: ExpiresAt | None = None
+    rate_limit_per_minute: RateLimitPerMinute | None = None
+    rate_limit_per_day: RateLimitPerDay | None = None
 
 
 class KeyList(msgspec.Struct):
@@ -41,8 +51,9 @@ class KeyList(msgspec.Struct):
     summary="Issue an API key",
     description="Without a key: self-service sign-up for a new user (read/write only, "
     "limited per client IP). With a key: a further key for the same user, with a subset "
-    "of the caller's permissions. An admin key may also set userId and rateLimit. "
-    "The raw key is in this response only.",
+    "of the caller's permissions. An admin key may also set userId, rateLimit, "
+    "rateLimitPerMinute and rateLimitPerDay; anyone may set expiresAt (in the future, at "
+    "most 10 years ahead). The raw key is in this response only.",
     tags=["keys"],
     security=[{}, {"bearer": []}],
 )
@@ -51,9 +62,20 @@ async def register(
     data: JSONBody[RegisterBody],
     issue_key: NamedDependency[IssueKey],
 ) -> Response[IssuedKeyView]:
-    wanted = key_request(data.name, data.permissions, data.user_id, data.rate_limit)
+    wanted = key_request(
+        data.name,
+        data.permissions,
+        data.user_id,
+        data.rate_limit,
+        expires_at=data.expires_at,
+        rate_limit_per_minute=data.rate_limit_per_minute,
+        rate_limit_per_day=data.rate_limit_per_day,
+    )
     issued = await issue_key(
-        wanted, context_of(request.scope).api_key, new_user_id=f"usr_{uuid.uuid4().hex}"
+        wanted,
+        context_of(request.scope).api_key,
+        new_user_id=f"usr_{uuid.uuid4().hex}",
+        origin=origin_of(request),
     )
     return present(request, IssuedKeyView.of(issued), status=201, headers=NO_STORE)
 
@@ -91,29 +113,15 @@ async def list_keys(
     "/keys/{key_id:int}",
     status_code=204,
     summary="Revoke a key",
+    description="The key stops working at once, on every instance. Revoking a revoked "
+    "key changes nothing.",
     tags=["keys"],
     responses=errors(404),
 )
 async def revoke_key(
     request: Request[Any, Any, Any], key_id: FromPath[int], revoke_key: NamedDependency[RevokeKey]
 ) -> None:
-    await revoke_key(caller_of(request), checked_id(key_id, "API key"))
-
-
-@post(
-    "/keys/{key_id:int}/rotate",
-    status_code=201,
-    responses=errors(403, 404, 409),
-    summary="Rotate a key",
-    description="A new key with the same user, name, permissions and limit; the old key "
-    "is revoked in the same transaction.",
-    tags=["keys"],
-)
-async def rotate_key(
-    request: Request[Any, Any, Any], key_id: FromPath[int], rotate_key: NamedDependency[RotateKey]
-) -> Response[IssuedKeyView]:
-    issued = await rotate_key(caller_of(request), checked_id(key_id, "API key"))
-    return present(request, IssuedKeyView.of(issued), status=201, headers=NO_STORE)
+    await revoke_key(caller_of(request), checked_id(key_id, "API key"), origin=origin_of(request))
 
 
 @get(
@@ -129,4 +137,4 @@ async def key_usage(
     return present(request, UsageView.of(report))
 
 
-HANDLERS = [register, list_keys, revoke_key, rotate_key, key_usage]
+HANDLERS = [register, list_keys, revoke_key, key_usage]

@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from application.webhooks import ListDeliveries, ListSubscriptions, Subscribe, Unsubscribe
 from domain.pagination import page_request
 from domain.webhook_targets import URL_MAX
-from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id
+from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id, origin_of
 from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.webhooks import DeliveryView, SubscriptionView, WebhookView
@@ -48,7 +48,9 @@ async def subscribe(
     data: JSONBody[SubscribeBody],
     subscribe_webhook: NamedDependency[Subscribe],
 ) -> Response[SubscriptionView]:
-    subscription = await subscribe_webhook(caller_of(request), data.url, data.event_types)
+    subscription = await subscribe_webhook(
+        caller_of(request), data.url, data.event_types, origin=origin_of(request)
+    )
     return present(
         request, SubscriptionView.of_subscription(subscription), status=201, headers=NO_STORE
     )
@@ -83,7 +85,9 @@ async def unsubscribe(
     webhook_id: FromPath[int],
     unsubscribe_webhook: NamedDependency[Unsubscribe],
 ) -> None:
-    await unsubscribe_webhook(caller_of(request), checked_id(webhook_id, "Webhook"))
+    await unsubscribe_webhook(
+        caller_of(request), checked_id(webhook_id, "Webhook"), origin=origin_of(request)
+    )
 
 
 @get(
