@@ -18,7 +18,6 @@ from domain.errors import (
 )
 from domain.key_lifecycle import check_expiry
 from domain.keys import (
-    DEFAULT_RATE_LIMIT,
     ApiKey,
     Caller,
     IssuedKey,
@@ -29,8 +28,10 @@ from domain.keys import (
     can_see,
     display_prefix,
     generate_raw_key,
+    granted_limits,
     hash_key,
     is_admin,
+    validate_user_id,
 )
 from domain.pagination import (
     PageInfo,
@@ -84,6 +85,7 @@ class IssueKey:
         if request.expires_at is not None:
             check_expiry(request.expires_at, self._clock.now())
         user_id = request.user_id or (caller.user_id if isinstance(caller, ApiKey) else new_user_id)
+        limits = granted_limits(caller, request)
         raw = generate_raw_key()
         new = NewKey(
             user_id=user_id,
@@ -91,10 +93,10 @@ class IssueKey:
             key_hash=hash_key(raw),
             prefix=display_prefix(raw),
             permissions=frozenset(p.value for p in request.permissions),
-            rate_limit=request.rate_limit or DEFAULT_RATE_LIMIT,
+            rate_limit=limits.per_hour,
             expires_at=request.expires_at,
-            rate_limit_per_minute=request.rate_limit_per_minute,
-            rate_limit_per_day=request.rate_limit_per_day,
+            rate_limit_per_minute=limits.per_minute,
+            rate_limit_per_day=limits.per_day,
         )
         async with self._uow() as uow:
             key = await uow.keys.add(new)
@@ -137,6 +139,8 @@ class ListKeys:
             if user_id is not None:
                 raise PermissionDenied("Only an admin key may filter keys by userId")
             user_id = caller.user_id
+        elif user_id:
+            validate_user_id(user_id)
         codec = await self._codec()
         after_id = None
         if cursor is not None:

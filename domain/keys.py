@@ -118,6 +118,29 @@ def validate_user_id(user_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyLimits:
+    """Every limit a key carries. A key issued with another key gets at most its
+    issuer's limits, window by window (`within`): a further window, or credits, is one
+    more field here and one more line there, and the rule covers it."""
+
+    per_hour: int = DEFAULT_RATE_LIMIT
+    # None: no such window, which is more than any limit.
+    per_minute: int | None = None
+    per_day: int | None = None
+
+    def within(self, ceiling: KeyLimits) -> KeyLimits:
+        return KeyLimits(
+            per_hour=min(self.per_hour, ceiling.per_hour),
+            per_minute=_lower(self.per_minute, ceiling.per_minute),
+            per_day=_lower(self.per_day, ceiling.per_day),
+        )
+
+
+def _lower(limit: int | None, ceiling: int | None) -> int | None:
+    return ceiling if limit is None else limit if ceiling is None else min(limit, ceiling)
+
+
+@dataclass(frozen=True, slots=True)
 class ApiKey:
     id: int
     user_id: UserId
@@ -140,6 +163,10 @@ class ApiKey:
     @property
     def is_admin(self) -> bool:
         return Permission.ADMIN in self.permissions
+
+    @property
+    def limits(self) -> KeyLimits:
+        return KeyLimits(self.rate_limit, self.rate_limit_per_minute, self.rate_limit_per_day)
 
     def allows(self, permission: Permission) -> bool:
         return permission in self.permissions or self.is_admin
@@ -281,3 +308,17 @@ def authorize_issue(caller: Caller | None, request: KeyRequest) -> None:
     if missing:
         names = ", ".join(sorted(p.value for p in missing))
         raise PermissionDenied(f"A key may only issue permissions it holds (missing: {names})")
+
+
+def granted_limits(caller: Caller | None, request: KeyRequest) -> KeyLimits:
+    """The limits a new key gets: what was asked (only an admin or the operator may ask),
+    else the defaults; and a key issued with a non-admin key never more than that key's,
+    so chaining keys cannot raise a limit."""
+    asked = KeyLimits(
+        request.rate_limit or DEFAULT_RATE_LIMIT,
+        request.rate_limit_per_minute,
+        request.rate_limit_per_day,
+    )
+    if isinstance(caller, ApiKey) and not caller.is_admin:
+        return asked.within(caller.limits)
+    return asked

@@ -111,6 +111,7 @@ class Settings:
     webhook_retry_cap: float = 4 * 3600.0
     webhook_retry_window: float = 24 * 3600.0
     webhook_delivery_retention_days: int = 7
+    webhook_max_per_user: int = 25
     audit_retention_days: int = 365
 
     @classmethod
@@ -157,6 +158,7 @@ class Settings:
             webhook_delivery_retention_days=_int(
                 env, "WEBHOOK_DELIVERY_RETENTION_DAYS", 7, 1, 3650
             ),
+            webhook_max_per_user=_int(env, "WEBHOOK_MAX_PER_USER", 25, 1, 10_000),
             audit_retention_days=_int(env, "AUDIT_RETENTION_DAYS", 365, 1, 36500),
         )
         return settings.validate()

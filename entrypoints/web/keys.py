@@ -21,6 +21,7 @@ from domain.keys import ApiKey, IssuedKey, Permission, key_request
 from domain.pagination import page_request
 from entrypoints.http.controllers.common import checked_id, origin_of
 from entrypoints.web.errors import status_and_headers
+from entrypoints.web.forms import read_form
 from entrypoints.web.responses import KEYS, redirect, render
 from entrypoints.web.session import Session
 from entrypoints.web.visit import Dashboard, Visit
@@ -108,13 +109,13 @@ async def create_key(
     issue_key: NamedDependency[IssueKey],
 ) -> Template:
     caller = visit.require()
-    form = await request.form()
+    form = await read_form(request)
     visit.check_csrf(form)
     values: dict[str, Any] = {
-        "name": str(form.get("name") or ""),
-        "permissions": [str(p) for p in form.getall("permissions", [])],
-        "user_id": str(form.get("user_id") or "").strip(),
-        "rate_limit": str(form.get("rate_limit") or "").strip(),
+        "name": form.text("name"),
+        "permissions": form.texts("permissions"),
+        "user_id": form.text("user_id").strip(),
+        "rate_limit": form.text("rate_limit").strip(),
     }
     try:
         wanted = key_request(
@@ -157,7 +158,7 @@ async def revoke(
     revoke_key: NamedDependency[RevokeKey],
 ) -> Redirect:
     caller = visit.require()
-    visit.check_csrf(await request.form())
+    visit.check_csrf(await read_form(request))
     await revoke_key(
         caller, checked_id(key_id, "API key"), origin=origin_of(request, Via.DASHBOARD)
     )
@@ -173,9 +174,9 @@ async def rotate(
     rotate_key: NamedDependency[RotateKey],
 ) -> Template:
     caller = visit.require()
-    form = await request.form()
+    form = await read_form(request)
     visit.check_csrf(form)
-    grace = validate_grace(str(form.get("grace") or "0"))
+    grace = validate_grace(form.text("grace") or "0")
     issued = await rotate_key(
         caller, checked_id(key_id, "API key"), grace, origin=origin_of(request, Via.DASHBOARD)
     )

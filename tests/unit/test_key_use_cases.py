@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from application.key_changes import RotateKey
@@ -183,3 +185,29 @@ async def test_check_quota_raises_with_retry_after_and_fails_as_configured(
     with pytest.raises(ServiceUnavailable):
         await check("key:1", 1)
     assert await CheckQuota(store, fail_open=True)("key:1", 1) is None
+
+
+async def test_a_key_issued_with_a_key_gets_at_most_its_limits(keys: InMemoryKeys) -> None:
+    issue = partial(IssueKey(keys, keys.clock), origin=CLI)
+    read = frozenset({R})
+    parent = (await issue(KeyRequest("p", read, "u", rate_limit=20), OPERATOR, "u")).key
+    child = (await issue(KeyRequest("c", read), parent, "ignored")).key
+    grandchild = (await issue(KeyRequest("g", read), child, "ignored")).key
+    assert (child.rate_limit, grandchild.rate_limit) == (20, 20)
+    generous = (await issue(KeyRequest("big", read, "u", rate_limit=5000), OPERATOR, "u")).key
+    assert (await issue(KeyRequest("c", read), generous, "x")).key.rate_limit == 100
+    admin = (await issue(KeyRequest("a", frozenset({A}), "root", rate_limit=1), OPERATOR, "x")).key
+    chosen = await issue(KeyRequest("s", read, "u2", rate_limit=900), admin, "x")
+    assert chosen.key.rate_limit == 900
+
+
+async def test_a_key_issued_with_a_key_gets_at_most_its_windows_too(keys: InMemoryKeys) -> None:
+    issue = partial(IssueKey(keys, keys.clock), origin=CLI)
+    read = frozenset({R})
+    windows = KeyRequest("p", read, "u", rate_limit_per_minute=5, rate_limit_per_day=50)
+    parent = (await issue(windows, OPERATOR, "u")).key
+    child = (await issue(KeyRequest("c", read), parent, "ignored")).key
+    # No window asked for is no window granted beyond the issuer's: the child has its own.
+    assert (child.rate_limit_per_minute, child.rate_limit_per_day) == (5, 50)
+    plain = (await issue(KeyRequest("q", read, "u"), OPERATOR, "u")).key
+    assert (await issue(KeyRequest("c", read), plain, "x")).key.rate_limit_per_minute is None

@@ -11,8 +11,15 @@ from litestar.params import QueryParameter
 
 from application.audit import ListAudit
 from domain.audit import audit_query
-from domain.pagination import page_request
-from entrypoints.http.controllers.common import MAX_ID, caller_of
+from entrypoints.http.controllers.common import (
+    MAX_ID,
+    Cursor,
+    Limit,
+    Page,
+    caller_of,
+    paging,
+    query_id,
+)
 from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.audit import AuditEntryView
@@ -47,20 +54,21 @@ async def list_audit(
         QueryParameter(name="targetType", description="Only changes to this kind of object"),
     ] = None,
     target_id: Annotated[
-        int | None,
-        QueryParameter(name="targetId", ge=1, le=MAX_ID, description="Only this object's id"),
-    ] = None,
-    page: Annotated[int | None, QueryParameter(ge=1)] = None,
-    limit: Annotated[int | None, QueryParameter(ge=1)] = None,
-    cursor: Annotated[
         str | None,
-        QueryParameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
+        QueryParameter(
+            name="targetId",
+            description="Only this object's id",
+            schema_extra={"one_of": None, "type": "integer", "minimum": 1, "maximum": MAX_ID},
+        ),
     ] = None,
+    page: Page = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> Response[AuditList]:
     entries, info = await list_audit(
         caller_of(request),
-        audit_query(action, target_type, target_id),
-        page_request(page, limit),
+        audit_query(action, target_type, query_id("targetId", target_id)),
+        paging(page, limit),
         cursor,
         page_given=page is not None,
     )

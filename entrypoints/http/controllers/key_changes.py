@@ -9,11 +9,11 @@ import msgspec
 from litestar import Request, Response, patch, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Operation, RequestBody
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from application.key_changes import RotateKey, UpdateKey
 from domain.key_lifecycle import key_patch
-from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id, origin_of
+from entrypoints.http.controllers.common import NO_STORE, KeyId, caller_of, origin_of, path_id
 from entrypoints.http.controllers.key_fields import (
     ExpiresAt,
     GracePeriod,
@@ -55,7 +55,7 @@ class OptionalBody(Operation):
 
 
 @post(
-    "/keys/{key_id:int}/rotate",
+    "/keys/{key_id:str}/rotate",
     status_code=201,
     responses=errors(403, 404, 409),
     summary="Rotate a key",
@@ -70,19 +70,19 @@ class OptionalBody(Operation):
 )
 async def rotate_key(
     request: Request[Any, Any, Any],
-    key_id: FromPath[int],
+    key_id: KeyId,
     rotate_key: NamedDependency[RotateKey],
     data: JSONBody[RotateBody | None] = None,
 ) -> Response[IssuedKeyView]:
     grace = 0 if data is None else data.grace_period_seconds
     issued = await rotate_key(
-        caller_of(request), checked_id(key_id, "API key"), grace, origin=origin_of(request)
+        caller_of(request), path_id(key_id, "API key"), grace, origin=origin_of(request)
     )
     return present(request, IssuedKeyView.of(issued), status=201, headers=NO_STORE)
 
 
 @patch(
-    "/keys/{key_id:int}",
+    "/keys/{key_id:str}",
     responses=errors(403, 404, 409),
     summary="Change a key",
     description="A JSON merge patch. The key's owner may change name and set or shorten "
@@ -94,7 +94,7 @@ async def rotate_key(
 )
 async def update_key(
     request: Request[Any, Any, Any],
-    key_id: FromPath[int],
+    key_id: KeyId,
     data: JSONBody[KeyPatchBody],
     update_key: NamedDependency[UpdateKey],
 ) -> Response[KeyView]:
@@ -105,7 +105,7 @@ async def update_key(
     }
     key = await update_key(
         caller_of(request),
-        checked_id(key_id, "API key"),
+        path_id(key_id, "API key"),
         key_patch(given),
         origin=origin_of(request),
     )
