@@ -10,8 +10,11 @@ import msgspec
 
 from domain.key_lifecycle import MAX_GRACE_SECONDS, MAX_LIFETIME_YEARS
 from domain.keys import MAX_RATE_LIMIT, NAME_MAX
+from entrypoints.http.openapi import NOT_BLANK, documented
 
-KeyName = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
+KeyName = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=NAME_MAX), documented(pattern=NOT_BLANK)
+]
 RateLimit = Annotated[
     int,
     msgspec.Meta(ge=1, le=MAX_RATE_LIMIT, description="Requests per rolling hour (admin only)."),
