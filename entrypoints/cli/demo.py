@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from application.resources import ListParams
+from domain.audit import CLI
 from domain.keys import OPERATOR, KeyRequest, Permission
 from domain.resources import ResourceDraft
 from entrypoints.cli.common import CliError
@@ -41,7 +42,7 @@ async def _fill(container: Container) -> tuple[int, str]:
     request = KeyRequest(
         name="demo", permissions=frozenset({Permission.READ, Permission.WRITE}), user_id=DEMO_USER
     )
-    issued = await container.issue_key()(request, OPERATOR, new_user_id=DEMO_USER)
+    issued = await container.issue_key()(request, OPERATOR, new_user_id=DEMO_USER, origin=CLI)
     return count, issued.raw_key
 
 

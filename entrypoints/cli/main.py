@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from domain.errors import DomainError, InvalidInput
+from entrypoints.cli import audit as audit_commands
 from entrypoints.cli import demo as demo_commands
 from entrypoints.cli import keys as keys_commands
 from entrypoints.cli import logs as logs_commands
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_commands.add_commands(commands)
     logs_commands.add_commands(commands)
     webhooks_commands.add_commands(commands)
+    audit_commands.add_commands(commands)
     return parser
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from entrypoints.cli.demo_data import SAMPLE
-from tests.support.processes import keygate
+from tests.support.cli import keygate
 
 
 def test_demo_fills_an_empty_database_once(db: str) -> None:

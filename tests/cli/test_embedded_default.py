@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from tests.support.processes import KEYGATE, environment, keygate, postgres_processes_for
+from tests.support.cli import KEYGATE, environment, keygate
+from tests.support.processes import postgres_processes_for
 from tests.support.servers import ROOT, ServerProcess
 
 pytestmark = pytest.mark.slow

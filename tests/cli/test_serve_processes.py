@@ -18,7 +18,8 @@ import psycopg
 import pytest
 
 from entrypoints.container import embedded_database
-from tests.support.processes import KEYGATE, environment, postgres_processes_for, until
+from tests.support.cli import KEYGATE, environment
+from tests.support.processes import postgres_processes_for, until
 from tests.support.servers import ROOT, ServerProcess, running_server
 
 pytestmark = pytest.mark.slow

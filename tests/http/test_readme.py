@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import environment
+from tests.support.cli import environment
 from tests.support.servers import ROOT, ServerProcess, running_server
 
 pytestmark = pytest.mark.slow

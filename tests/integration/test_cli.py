@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
+from tests.support.cli import UNREACHABLE, assert_one_line_error, keygate
 from tests.support.database import fresh_database
-from tests.support.processes import keygate
-
-UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=2"
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int) -> None:
-    assert result.returncode == status, result.stderr
-    assert result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith("keygate: error:")
-    assert "Traceback" not in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize(

@@ -1,41 +1,11 @@
-"""Real `keygate` command processes, and the processes a test looks for afterwards."""
+"""The processes a test looks for after a `keygate` process ends."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-from tests.support.servers import ROOT
-
-KEYGATE = [sys.executable, "-m", "entrypoints.cli.main"]
-
-
-def environment(database_url: str | None = None, **env: str) -> dict[str, str]:
-    """This process's environment without DATABASE_URL (or with the one given)."""
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    if database_url:
-        environment["DATABASE_URL"] = database_url
-    environment.update(env)
-    return environment
-
-
-def keygate(
-    *args: str, database_url: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    """`keygate ARGS...` run to its end; with no `database_url`, on the embedded server."""
-    return subprocess.run(
-        [*KEYGATE, *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=environment(database_url, **env),
-        timeout=120,
-        check=False,
-    )
 
 
 def postgres_processes_for(data_dir: Path) -> list[str]:

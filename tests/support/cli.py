@@ -1,0 +1,40 @@
+"""Running the `keygate` command as an operator would: a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+KEYGATE = [sys.executable, "-m", "entrypoints.cli.main"]
+UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=2"
+
+
+def environment(database_url: str | None = None, **env: str) -> dict[str, str]:
+    """This process's environment without DATABASE_URL (or with the one given)."""
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database_url:
+        environment["DATABASE_URL"] = database_url
+    environment.update(env)
+    return environment
+
+
+def keygate(
+    *args: str, database_url: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`keygate ARGS...` run to its end; with no `database_url`, on the embedded server."""
+    return subprocess.run(
+        [*KEYGATE, *args],
+        capture_output=True,
+        text=True,
+        env=environment(database_url, **env),
+        timeout=60,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int) -> None:
+    assert result.returncode == status, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("keygate: error:")
+    assert "Traceback" not in result.stderr + result.stdout
