@@ -15,16 +15,22 @@ RENAMED = {
     "subscribe": "createWebhook",
     "unsubscribe": "deleteWebhook",
     "list_deliveries": "listWebhookDeliveries",
+    "list_audit": "listAuditEvents",
 }
 # (operationId, query parameter) -> the schema its enum is named as.
 ENUMS = {
     ("listResources", "sort"): "ResourceSort",
     ("listResources", "order"): "SortOrder",
+    ("listAuditEvents", "action"): "AuditAction",
+    ("listAuditEvents", "targetType"): "AuditTargetType",
 }
-# (body schema, array property) -> the schema its items' enum is named as.
-ITEM_ENUMS = {
+# (object schema, property) -> the schema its enum (or its items' enum) is named as.
+PROPERTY_ENUMS = {
     ("RegisterBody", "permissions"): "Permission",
     ("SubscribeBody", "eventTypes"): "EventType",
+    ("AuditEntryView", "action"): "AuditAction",
+    ("TargetView", "type"): "AuditTargetType",
+    ("ActorView", "via"): "AuditVia",
 }
 
 
@@ -44,18 +50,25 @@ def _named(schemas: dict[str, Any], name: str, schema: Any) -> Any:
     no inline enum (already named, or changed by someone)."""
     if not (isinstance(schema, dict) and "enum" in schema):
         return schema
-    schemas[name] = {"type": "string", "enum": schema["enum"]}
-    return {"$ref": f"#/components/schemas/{name}"}
+    # An optional parameter's enum lists null too; the named type holds the values.
+    schemas[name] = {"type": "string", "enum": [v for v in schema["enum"] if v is not None]}
+    reference = {"$ref": f"#/components/schemas/{name}"}
+    if "description" in schema:
+        reference["description"] = schema["description"]
+    return reference
 
 
 def name_enums(document: dict[str, Any]) -> None:
-    """Move the enums listed in ENUMS and ITEM_ENUMS into components (in place; a
+    """Move the enums listed in ENUMS and PROPERTY_ENUMS into components (in place; a
     second call finds references and changes nothing)."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for (body, field), name in ITEM_ENUMS.items():
-        array = schemas.get(body, {}).get("properties", {}).get(field)
-        if isinstance(array, dict) and "items" in array:
-            array["items"] = _named(schemas, name, array["items"])
+    for (owner, field), name in PROPERTY_ENUMS.items():
+        properties = schemas.get(owner, {}).get("properties", {})
+        value = properties.get(field)
+        if isinstance(value, dict) and "items" in value:
+            value["items"] = _named(schemas, name, value["items"])
+        elif field in properties:
+            properties[field] = _named(schemas, name, value)
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             if not isinstance(operation, dict):

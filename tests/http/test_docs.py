@@ -23,7 +23,7 @@ async def test_api_docs_is_the_openapi_document_without_a_key(client: Client) ->
     params = {p["name"]: p for p in listing["parameters"]}
     assert set(params) == {"page", "limit", "category", "search", "sort", "order", "cursor"}
     # The enum is a named schema, so generated clients name its type ResourceSort.
-    assert params["sort"]["schema"] == {"$ref": "#/components/schemas/ResourceSort"}
+    assert params["sort"]["schema"]["$ref"] == "#/components/schemas/ResourceSort"
     sort = doc["components"]["schemas"]["ResourceSort"]
     assert sort["enum"] == ["name", "created_at", "category"]
     post = paths["/api/v1/resources"]["post"]

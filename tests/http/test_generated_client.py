@@ -69,10 +69,11 @@ def test_every_operation_is_a_function_named_for_what_it_does(
         "get_health", "register_key", "list_keys", "revoke_key", "rotate_key", "get_key_usage",
         "list_resources", "create_resource", "get_resource", "replace_resource",
         "patch_resource", "delete_resource", "list_webhooks", "create_webhook",
-        "delete_webhook", "list_webhook_deliveries",
+        "delete_webhook", "list_webhook_deliveries", "update_key", "list_audit_events",
     }  # fmt: skip
     models = importlib.import_module(f"{PACKAGE}.models")
-    assert {"ResourceSort", "SortOrder", "Permission", "EventType"} <= set(dir(models))
+    named = {"ResourceSort", "SortOrder", "Permission", "EventType", "AuditAction", "AuditVia"}
+    assert named | {"AuditTargetType"} <= set(dir(models))
 
 
 def test_the_quickstart_through_the_generated_client(

@@ -38,14 +38,17 @@ async def test_bodies_that_refuse_unknown_fields_say_so(document: dict[str, Any]
 async def test_key_requests_state_names_counts_and_ranges(document: dict[str, Any]) -> None:
     fields = schema(document, "RegisterBody")["properties"]
     assert fields["permissions"]["minItems"] == 1
-    assert fields["permissions"]["items"]["enum"] == ["read", "write", "admin"]
+    # The enum is a named schema (Permission), so generated clients name its type.
+    assert fields["permissions"]["items"] == {"$ref": "#/components/schemas/Permission"}
+    assert schema(document, "Permission")["enum"] == ["read", "write", "admin"]
     assert (fields["rateLimit"]["minimum"], fields["rateLimit"]["maximum"]) == (1, MAX_RATE_LIMIT)
     assert "pattern" in fields["name"] and "pattern" in fields["userId"]
 
 
 async def test_subscriptions_state_event_types_and_url_shape(document: dict[str, Any]) -> None:
     fields = schema(document, "SubscribeBody")["properties"]
-    assert set(fields["eventTypes"]["items"]["enum"]) == {
+    assert fields["eventTypes"]["items"] == {"$ref": "#/components/schemas/EventType"}
+    assert set(schema(document, "EventType")["enum"]) == {
         "resource.created",
         "resource.updated",
         "resource.deleted",
