@@ -4,10 +4,12 @@ While the database is away rows stay buffered and are retried; only past the bou
 are the oldest dropped, counted and reported. stop() writes what is pending.
 
 Each row is written exactly once, also when a connection drops after the database
-committed a batch and before the client heard so: a row gets its id (from the
-table's own sequence) before its first attempt and keeps it through every retry, and
-a batch goes in by COPY into a session's staging table, then INSERT ... ON CONFLICT
-DO NOTHING on the primary key, so a retried row that is there already is skipped.
+committed a batch and before the client heard so: a row gets its id (a block of the
+table's own sequence per batch) before its first attempt and keeps it through every
+retry. Rows on their first attempt cannot be in the table yet and go in by COPY, as
+fast as ever; a batch holding a retried row goes by COPY into a session's staging
+table, then INSERT ... ON CONFLICT DO NOTHING on the primary key, so a row that is
+there already is skipped.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from domain.request_log import RequestLogEntry
 log = logging.getLogger(__name__)
 
 COLUMNS = "id, method, path, status_code, response_time_ms, ip_address, api_key_id, created_at"
-RESERVE_IDS = (
-    "SELECT nextval(pg_get_serial_sequence('request_logs', 'id')) FROM generate_series(1, %s)"
-)
+# The sequence's increment (migration 0012): one nextval reserves ID_BLOCK ids.
+ID_BLOCK = 8192
+RESERVE_IDS = "SELECT nextval(pg_get_serial_sequence('request_logs', 'id'))"
+COPY_ROWS = f"COPY request_logs ({COLUMNS}) FROM STDIN"
 # Emptied by every commit of a transaction that used it, without a catalog change
 # (ON COMMIT DROP would add and remove a table's catalog rows with every batch).
 CREATE_STAGING = """
@@ -69,13 +72,10 @@ def _refused(exc: StoreError) -> bool:
     return isinstance(exc, UnstorableValue) or isinstance(exc.__cause__, psycopg.IntegrityError)
 
 
-def _text(value: str) -> str:
-    # PostgreSQL text cannot hold NUL, and a percent-decoded path can (/api/%00).
-    return value.replace("\x00", "\ufffd") if "\x00" in value else value
-
-
 class PostgresRequestLogSink:
     def __init__(self, pool: KeygatePool, *, max_buffer: int, batch_size: int = 5000) -> None:
+        if not 1 <= batch_size <= ID_BLOCK:
+            raise ValueError(f"batch_size must be between 1 and {ID_BLOCK}")
         self._pool = pool
         self._max_buffer = max_buffer
         self._batch_size = batch_size
@@ -96,12 +96,17 @@ class PostgresRequestLogSink:
         if len(self._buffer) >= self._max_buffer:
             self._buffer.popleft()
             self.dropped += 1
-        ip = _text(entry.ip_address) if entry.ip_address else entry.ip_address
+        path, ip = entry.path, entry.ip_address
+        # PostgreSQL text cannot hold NUL, and a percent-decoded path can (/api/%00).
+        if "\x00" in path:
+            path = path.replace("\x00", "\ufffd")
+        if ip and "\x00" in ip:
+            ip = ip.replace("\x00", "\ufffd")
         self._buffer.append(
             (
                 None,
                 entry.method,
-                _text(entry.path),
+                path,
                 entry.status_code,
                 entry.response_time_ms,
                 ip,
@@ -164,15 +169,15 @@ class PostgresRequestLogSink:
         return []
 
     async def _write(self, rows: list[Row]) -> None:
+        retried = any(row[0] is not None for row in rows)
         async with self._pool.connection(self._pool.maintenance_timeout) as conn:
             await _assign_ids(conn, rows)
+            if not retried:
+                await _copy(conn, COPY_ROWS, rows)
+                return
             async with conn.transaction():
                 await conn.execute(CREATE_STAGING)
-                async with conn.cursor() as cur, cur.copy(COPY_STAGING) as copy:
-                    for done, row in enumerate(rows, 1):
-                        await copy.write_row(row)
-                        if done % ROWS_PER_SLICE == 0:
-                            await asyncio.sleep(0)
+                await _copy(conn, COPY_STAGING, rows)
                 await conn.execute(INSERT_STAGED)
 
     def _report_drops(self) -> None:
@@ -215,11 +220,20 @@ class PostgresRequestLogSink:
 
 
 async def _assign_ids(conn: psycopg.AsyncConnection[TupleRow], rows: list[Row]) -> None:
-    """Give the rows that have none their ids, in place: from now on a retry of a row
-    is recognised as the same row."""
+    """Give the rows that have none their ids, in place, from one block: from now on a
+    retry of a row is recognised as the same row."""
     missing = [i for i, row in enumerate(rows) if row[0] is None]
     if not missing:
         return
-    cur = await conn.execute(RESERVE_IDS, (len(missing),))
-    for i, (row_id,) in zip(missing, await cur.fetchall(), strict=True):
-        rows[i] = (row_id, *rows[i][1:])
+    block = await (await conn.execute(RESERVE_IDS)).fetchone()
+    assert block is not None
+    for offset, i in enumerate(missing):
+        rows[i] = (block[0] + offset, *rows[i][1:])
+
+
+async def _copy(conn: psycopg.AsyncConnection[TupleRow], statement: str, rows: list[Row]) -> None:
+    async with conn.cursor() as cur, cur.copy(statement) as copy:
+        for done, row in enumerate(rows, 1):
+            await copy.write_row(row)
+            if done % ROWS_PER_SLICE == 0:
+                await asyncio.sleep(0)

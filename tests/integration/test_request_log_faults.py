@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from adapters.postgres.pool import KeygatePool, create_pool
-from adapters.postgres.request_logs import PostgresRequestLogSink
+from adapters.postgres.request_logs import ID_BLOCK, PostgresRequestLogSink
 from domain.request_log import RequestLogEntry
 from tests.support.logs import logged_rows_now
 from tests.support.tcp_proxy import ThreadedProxy, postgres_proxy
@@ -68,3 +68,11 @@ async def test_a_write_whose_acknowledgement_is_lost_is_not_written_again(
     paths = Counter(r["path"] for r in logged_rows_now(db))
     assert paths == Counter(f"/api/once/{i}" for i in range(ROWS)), "a row twice, or none"
     assert sink.pending == 0 and sink.dropped == 0
+
+
+def test_one_nextval_reserves_a_whole_batch_of_ids(db: str) -> None:
+    with psycopg.connect(db) as conn:
+        row = conn.execute(
+            "SELECT increment_by FROM pg_sequences WHERE sequencename = 'request_logs_id_seq'"
+        ).fetchone()
+    assert row == (ID_BLOCK,)
