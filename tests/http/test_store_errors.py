@@ -8,15 +8,12 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 
-import msgspec
 import psycopg
 import pytest
 
 from adapters.postgres.migrate import apply_migrations
-from application.ports.errors import UnstorableValue
 from entrypoints.container import build_container
 from entrypoints.http.app import create_asgi
-from entrypoints.http.errors import render_error
 from entrypoints.settings import Settings
 from tests.support.clients import Client
 from tests.support.database import fresh_database
@@ -38,14 +35,29 @@ async def test_a_statement_the_database_cancels_is_a_503_with_retry_after(
     assert int(response.headers["retry-after"]) >= 1
 
 
-def test_a_value_the_database_cannot_hold_is_a_400() -> None:
-    """The domain refuses what PostgreSQL cannot hold before it gets there; should a
-    value slip through, its refusal is still the client's 400, not a 500."""
-    error = render_error(UnstorableValue("integer out of range"), "req-1")
-    assert error.status == 400
-    assert msgspec.json.decode(error.body) == {
-        "error": "Invalid input: a value cannot be stored (e.g. a NUL character)"
-    }
+@pytest.fixture
+def narrow_db(server_url: str) -> Iterator[str]:
+    """A database that holds less than the domain allows: a category of 3 characters.
+    (Every value the API takes is now checked before it reaches PostgreSQL, so a value
+    the database refuses has to come from a schema narrower than the code's.)"""
+    with fresh_database(server_url) as url:
+        asyncio.run(apply_migrations(url))
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE resources ALTER COLUMN category TYPE varchar(3)")
+        yield url
+
+
+async def test_a_value_the_database_cannot_hold_is_a_400(
+    settings: Settings, narrow_db: str
+) -> None:
+    container = build_container(replace(settings, database_url=narrow_db))
+    async with Client(app=create_asgi(container), raise_server_exceptions=False) as client:
+        alice = await issue(container)
+        response = await client.post(
+            "/api/resources", json={"name": "a", "category": "four"}, headers=bearer(alice)
+        )
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("Invalid input")
 
 
 @pytest.fixture
