@@ -60,8 +60,6 @@ COUNT_CAPPED = f"""SELECT CASE WHEN c.n > {ESTIMATE_ABOVE} THEN greatest(c.n, {P
        c.n > {ESTIMATE_ABOVE} AS estimated
 FROM (SELECT count(*) AS n FROM (
     SELECT 1 FROM resources WHERE {{where}} LIMIT {ESTIMATE_ABOVE + 1}) AS m) AS c"""
-# OFFSET is a bigint; a page number past any real table must not overflow it.
-MAX_OFFSET = 2**62
 
 
 def count_sql(count: CountMode, where: str, search_filter: str | None) -> str:
@@ -134,6 +132,7 @@ def list_statement(query: ResourceQuery, fetch: int) -> tuple[str, dict[str, Any
         "after_value": after.value if after else None,
         "after_id": after.last_id if after else None,
         "limit": fetch,
-        "offset": 0 if after else min(query.page.offset, MAX_OFFSET),
+        # PageRequest caps it below OFFSET's bigint, however far the page.
+        "offset": 0 if after else query.page.offset,
     }
     return sql, params
