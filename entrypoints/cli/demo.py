@@ -8,7 +8,8 @@ from typing import Any
 
 from application.resources import ListParams
 from domain.audit import CLI
-from domain.keys import OPERATOR, KeyRequest, Permission
+from domain.key_requests import KeyRequest
+from domain.keys import OPERATOR, Permission
 from domain.resources import ResourceDraft
 from entrypoints.cli.common import CliError
 from entrypoints.cli.demo_data import SAMPLE

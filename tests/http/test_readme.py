@@ -46,7 +46,7 @@ def test_the_curl_quickstart_runs_as_written(served: ServerProcess) -> None:
     assert out[0] == '["Blue Train","Kind of Blue"]'
     assert json.loads(out[1]) == {
         "page": 1, "limit": 10, "total": 2, "totalPages": 1, "hasNext": False,
-        "nextCursor": None,
+        "nextCursor": None, "totalIsEstimate": False,
     }  # fmt: skip
     assert re.fullmatch(r'\{"id":\d+,"name":"Kind of Blue","category":"music"\}', out[2])
     assert out[3:5] == ["Miles Davis, 1959", "DELETE: 204"]
