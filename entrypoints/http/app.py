@@ -9,10 +9,6 @@ from typing import Any
 from litestar import Litestar, Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
-from litestar.enums import MediaType
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import keys, webhooks
@@ -21,6 +17,7 @@ from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.edge import Edge, EdgeConfig
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.openapi import StrictStructSchemaPlugin, openapi_config
 from entrypoints.http.strict_body import strict_json_body
 from entrypoints.lifecycle import running
 from entrypoints.web import router as web
@@ -111,23 +108,6 @@ def _lifespan(container: Container) -> Any:
     return lifespan
 
 
-def _openapi_config() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="keygate",
-        version=VERSION,
-        description=API_DESCRIPTION,
-        path="/api/docs",
-        # /api/docs is the document itself; /docs renders it (controllers/docs.py).
-        render_plugins=[JsonRenderPlugin(path="/", media_type=MediaType.JSON)],
-        components=Components(
-            security_schemes={
-                "bearer": SecurityScheme(type="http", scheme="bearer", description="rk_ API key")
-            }
-        ),
-        security=[{"bearer": []}],
-    )
-
-
 def create_app(container: Container) -> Litestar:
     # Litestar runs only the innermost before_request hook: a handler or controller
     # that sets its own must call strict_json_body too.
@@ -148,7 +128,8 @@ def create_app(container: Container) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[_lifespan(container)],
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=_openapi_config(),
+        openapi_config=openapi_config(VERSION, API_DESCRIPTION),
+        plugins=[StrictStructSchemaPlugin()],
         debug=False,
     )
 

@@ -24,6 +24,7 @@ from domain.pagination import (
     page_request,
 )
 from entrypoints.http.context import context_of
+from entrypoints.http.openapi import CURSOR_PATTERN, CURSOR_RULES
 
 MAX_ID = 2**31 - 1
 # A response holding a raw key or secret: no cache may keep it.
@@ -78,7 +79,7 @@ WebhookId = Annotated[str, _id("Webhook")]
 Page = Annotated[str | None, _whole_number("Page number, from 1 (default 1)")]
 Cursor = Annotated[
     str | None,
-    QueryParameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
+    QueryParameter(description=CURSOR_RULES, schema_extra={"pattern": CURSOR_PATTERN}),
 ]
 Limit = Annotated[
     str | None,

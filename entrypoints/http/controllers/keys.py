@@ -8,11 +8,12 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import JSONBody, QueryParameter
 
 from application.keys import IssueKey, ListKeys, RevokeKey, RotateKey
 from application.request_log import KeyUsage
-from domain.keys import NAME_MAX, USER_ID_MAX, key_request
+from domain.keys import MAX_RATE_LIMIT, NAME_MAX, USER_ID_MAX, Permission, key_request
 from entrypoints.http.context import context_of
 from entrypoints.http.controllers.common import (
     NO_STORE,
@@ -25,16 +26,32 @@ from entrypoints.http.controllers.common import (
     path_id,
 )
 from entrypoints.http.error_docs import errors
+from entrypoints.http.openapi import JSON_INTEGER, NO_NUL, NOT_BLANK, documented
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.keys import IssuedKeyView, KeyView
 from entrypoints.views.usage import UsageView
 
 
 class RegisterBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
-    permissions: list[str] = msgspec.field(default_factory=lambda: ["read"])
-    user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=USER_ID_MAX)] | None = None
-    rate_limit: int | None = None
+    name: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=NAME_MAX), documented(pattern=NOT_BLANK)
+    ]
+    permissions: Annotated[
+        list[str],
+        documented(
+            min_items=1, items=Schema(type=OpenAPIType.STRING, enum=[p.value for p in Permission])
+        ),
+    ] = msgspec.field(default_factory=lambda: ["read"])
+    user_id: (
+        Annotated[
+            str, msgspec.Meta(min_length=1, max_length=USER_ID_MAX), documented(pattern=NO_NUL)
+        ]
+        | None
+    ) = None
+    rate_limit: (
+        Annotated[int, documented(minimum=1, maximum=MAX_RATE_LIMIT, description=JSON_INTEGER)]
+        | None
+    ) = None
 
 
 class KeyList(msgspec.Struct):
@@ -79,7 +96,14 @@ async def list_keys(
     list_keys: NamedDependency[ListKeys],
     page: Page = None,
     limit: Limit = None,
-    user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
+    user_id: Annotated[
+        str | None,
+        QueryParameter(
+            name="userId",
+            description="Admin keys only",
+            schema_extra={"pattern": NO_NUL, "max_length": USER_ID_MAX},
+        ),
+    ] = None,
     cursor: Cursor = None,
 ) -> Response[KeyList]:
     keys, info = await list_keys(

@@ -30,6 +30,7 @@ from domain.resources import (
     ResourceDraft,
     ResourcePatch,
 )
+from domain.storable import METADATA_MAX_DEPTH
 from entrypoints.http.controllers.common import (
     Cursor,
     Limit,
@@ -40,12 +41,19 @@ from entrypoints.http.controllers.common import (
     query_int,
 )
 from entrypoints.http.error_docs import errors
+from entrypoints.http.openapi import JSON_OBJECT, NO_NUL, documented
 from entrypoints.http.presenter import Pagination, present
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
-Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX)]
-Category = Annotated[str, msgspec.Meta(max_length=CATEGORY_MAX)]
-Metadata = dict[str, Any]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX), documented(pattern=NO_NUL)]
+Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX), documented(pattern=NO_NUL)]
+Category = Annotated[str, msgspec.Meta(max_length=CATEGORY_MAX), documented(pattern=NO_NUL)]
+Metadata = Annotated[
+    dict[str, Any],
+    documented(
+        **JSON_OBJECT,
+        description=f"Any JSON object, nested at most {METADATA_MAX_DEPTH} levels deep",
+    ),
+]
 
 
 class ResourceInput(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -105,12 +113,17 @@ class ResourceList(msgspec.Struct):
 
 
 CategoryFilter = Annotated[
-    str | None, QueryParameter(max_length=CATEGORY_MAX, description="Exact category")
+    str | None,
+    QueryParameter(
+        max_length=CATEGORY_MAX, description="Exact category", schema_extra={"pattern": NO_NUL}
+    ),
 ]
 Search = Annotated[
     str | None,
     QueryParameter(
-        max_length=SEARCH_MAX, description="Case-insensitive substring of name or description"
+        max_length=SEARCH_MAX,
+        description="Case-insensitive substring of name or description",
+        schema_extra={"pattern": NO_NUL},
     ),
 ]
 # Typed as str so the domain's error names the allowed values; the enum is still in

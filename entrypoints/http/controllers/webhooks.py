@@ -7,10 +7,12 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import JSONBody
 
 from application.webhooks import ListDeliveries, ListSubscriptions, Subscribe, Unsubscribe
 from domain.webhook_targets import URL_MAX
+from domain.webhooks import EventType
 from entrypoints.http.controllers.common import (
     NO_STORE,
     Limit,
@@ -21,13 +23,22 @@ from entrypoints.http.controllers.common import (
     path_id,
 )
 from entrypoints.http.error_docs import errors
+from entrypoints.http.openapi import WEBHOOK_URL_PATTERN, WEBHOOK_URL_RULES, documented
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.webhooks import DeliveryView, SubscriptionView, WebhookView
 
 
 class SubscribeBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    url: Annotated[str, msgspec.Meta(min_length=1, max_length=URL_MAX)]
-    event_types: Annotated[list[str], msgspec.Meta(min_length=1, max_length=16)]
+    url: Annotated[
+        str,
+        msgspec.Meta(min_length=1, max_length=URL_MAX),
+        documented(pattern=WEBHOOK_URL_PATTERN, description=WEBHOOK_URL_RULES),
+    ]
+    event_types: Annotated[
+        list[str],
+        msgspec.Meta(min_length=1, max_length=16),
+        documented(items=Schema(type=OpenAPIType.STRING, enum=[e.value for e in EventType])),
+    ]
 
 
 class WebhookList(msgspec.Struct):
