@@ -18,11 +18,11 @@ from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
 from adapters.postgres.pool import PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
-from adapters.postgres.request_logs import (
+from adapters.postgres.request_log_queries import (
     PostgresRequestLogPruner,
     PostgresRequestLogQueries,
-    PostgresRequestLogSink,
 )
+from adapters.postgres.request_logs import PostgresRequestLogSink
 from adapters.postgres.resource_counts import PostgresResourceCounts
 from adapters.postgres.resources import PostgresResourceReader, PostgresResourceWriter
 from adapters.postgres.retention import PostgresExpiredRecords

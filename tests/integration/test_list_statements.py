@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from adapters.postgres import api_keys, request_logs, webhooks
+from adapters.postgres import api_keys, request_log_queries, webhooks
 from adapters.postgres.resource_list import SEARCH_SEPARATOR, list_statement
 from domain.pagination import PageRequest
 from domain.resource_queries import Cursor, Order, ResourceQuery, Sort
@@ -60,7 +60,7 @@ def other_shapes() -> Iterator[Shape]:
     deliveries = {"webhook_id": 1, "limit": 20, "offset": 0}
     yield "GET /api/webhooks/{id}/deliveries", webhooks.SELECT_DELIVERY_PAGE, deliveries
     recent = {"all_keys": False, "key_ids": [1, 2], "status_class": 4, "limit": 50}
-    yield "Dashboard: recent requests", request_logs.RECENT, recent
+    yield "Dashboard: recent requests", request_log_queries.RECENT, recent
 
 
 def render() -> str:
