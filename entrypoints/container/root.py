@@ -146,9 +146,7 @@ class Container(containers.DeclarativeContainer):
         webhook_retention=providers.Callable(
             lambda s: timedelta(days=s.webhook_delivery_retention_days), settings
         ),
-        audit_retention=providers.Callable(
-            lambda s: timedelta(days=s.audit_retention_days), settings
-        ),
+        audit_retention=settings.provided.audit_retention,
     )
     session_store = providers.Singleton(
         PostgresSessionStore, pool=pool, timeout=settings.provided.db_timeout
