@@ -21,7 +21,16 @@ async def test_api_docs_is_the_openapi_document_without_a_key(client: Client) ->
     assert set(paths["/api/v1/resources/{resource_id}"]) == {"get", "put", "patch", "delete"}
     listing = paths["/api/v1/resources"]["get"]
     params = {p["name"]: p for p in listing["parameters"]}
-    assert set(params) == {"page", "limit", "category", "search", "sort", "order", "cursor"}
+    assert set(params) == {
+        "page",
+        "limit",
+        "category",
+        "search",
+        "sort",
+        "order",
+        "cursor",
+        "Prefer",
+    }
     # The enum is a named schema, so generated clients name its type ResourceSort.
     assert params["sort"]["schema"]["$ref"] == "#/components/schemas/ResourceSort"
     sort = doc["components"]["schemas"]["ResourceSort"]
