@@ -30,6 +30,7 @@ class Exchange:
         "context",
         "headers",
         "method",
+        "path",
         "response_headers",
         "route",
         "scope",
@@ -44,7 +45,10 @@ class Exchange:
         self._send = send
         # Request headers by lower-case name (the ASGI server lower-cases them).
         self.headers: dict[bytes, bytes] = dict(scope["headers"])
-        self.route = routes.match(scope["path"])  # None outside /api
+        # Litestar routes on the spelling every layer here reads too.
+        self.path: str = routes.canonical(scope["path"])
+        scope["path"] = self.path
+        self.route = routes.match(self.path)  # None outside /api
         peer = scope.get("client")
         self.context = scope[SCOPE_KEY] = RequestContext(
             request_id="-", client_ip=peer[0] if peer else None
