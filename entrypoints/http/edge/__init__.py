@@ -32,9 +32,9 @@ LAYERS: tuple[type[Layer], ...] = (
     RequestLog,  # one request_logs row per /api request, whatever happens below
     Failures,  # an exception below becomes one JSON error response
     Cors,  # preflights answered; CORS headers on responses to allowed origins
-    ApiVersion,  # /api/vN or Accept-Version
     Authentication,  # the key, where routes.py asks for or accepts one
     Quota,  # the hourly limit: where a 429 is made
+    ApiVersion,  # /api/vN or Accept-Version; after the key, so its 400 is counted too
 )
 
 __all__ = ["LAYERS", "Edge", "EdgeConfig"]
