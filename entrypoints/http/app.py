@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Response, Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.enums import MediaType
@@ -20,7 +20,8 @@ from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.edge import Edge, EdgeConfig
-from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.edge.methods import allow_table
+from entrypoints.http.errors import EXCEPTION_HANDLERS, error_body
 from entrypoints.http.strict_body import strict_json_body
 from entrypoints.lifecycle import running
 from entrypoints.web import router as web
@@ -111,8 +112,19 @@ def _lifespan(container: Container) -> Any:
     return lifespan
 
 
+async def _json_not_found(response: Response[Any]) -> Response[Any]:
+    # Litestar's OpenAPI router answers an unknown path under it with an HTML page;
+    # under /api every error is JSON.
+    if response.status_code == 404:
+        return Response(error_body("Not found"), status_code=404, media_type=MediaType.JSON)
+    return response
+
+
 def _openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
+        openapi_router=Router(
+            "/api/docs", route_handlers=[], include_in_schema=False, after_request=_json_not_found
+        ),
         title="keygate",
         version=VERSION,
         description=API_DESCRIPTION,
@@ -156,9 +168,11 @@ def create_app(container: Container) -> Litestar:
 def create_asgi(container: Container) -> Edge:
     """The app a server runs: the Litestar app inside the outer layer."""
     settings = container.settings()
+    app = create_app(container)
     return Edge(
-        create_app(container),
+        app,
         EdgeConfig(
+            allowed_methods=allow_table(app.routes),
             authenticate=container.authenticate(),
             check_quota=container.check_quota(),
             log_sink=container.request_log_sink(),

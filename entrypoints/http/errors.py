@@ -29,6 +29,7 @@ from domain.errors import (
     Unauthenticated,
     Unprocessable,
 )
+from entrypoints.http import routes
 from entrypoints.http.context import context_of
 
 log = logging.getLogger("keygate.http")
@@ -128,6 +129,8 @@ def _of_framework(exc: BaseException) -> _Error | None:
             # Litestar raises a bare 400 when the body cannot be decoded at all.
             details = [{"field": "body", "message": message}]
             return _Error(400, "Malformed JSON body", {"details": details}, headers)
+        if exc.status_code == 405 and "allow" in headers:
+            headers["allow"] = routes.allow(m.strip() for m in headers["allow"].split(","))
         return _Error(exc.status_code, HTTP_MESSAGES.get(exc.status_code, message), {}, headers)
     if isinstance(exc, RecursionError):
         return _Error(400, "Request body is nested too deeply")

@@ -13,6 +13,7 @@ to it; here it is still under /api (logged, and counted when a key comes with it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -69,6 +70,14 @@ def _every_route() -> dict[tuple[str, int | None], ApiRoute]:
 
 # Built once: matching a request allocates nothing.
 _ROUTES = _every_route()
+
+
+def allow(methods: Iterable[str]) -> str:
+    """An Allow header's value: HEAD is served wherever GET is (edge/methods.py)."""
+    served = set(methods)
+    if "GET" in served:
+        served.add("HEAD")
+    return ", ".join(sorted(served))
 
 
 def canonical(path: str) -> str:
