@@ -21,7 +21,7 @@ class WebhookDispatcher:
     ) -> None:
         self._sender = sender
         self._enabled = enabled
-        # No run at stop: whatever is due then stays in the outbox for the next dispatcher.
+        # No run at stop: whatever is due then stays queued for the next dispatcher.
         self._task = PeriodicTask("webhook-dispatch", interval, dispatch, at_stop=False)
 
     async def start(self) -> None:

@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import httpx
 
-from domain.webhooks import AddressPolicy, AddressRefused, AttemptResult, IPAddress, literal_ip
+from domain.webhook_retries import AttemptResult
+from domain.webhook_targets import AddressPolicy, AddressRefused, IPAddress, literal_ip
 
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 

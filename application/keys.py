@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from application.ports.clock import Clock
+from application.ports.errors import StoreUnavailable
 from application.ports.keys import ApiKeyRepository, KeyFinder, NewKey, UsageRecorder
 from application.ports.uow import UnitOfWorkFactory
 from domain.errors import (
@@ -39,13 +40,6 @@ from domain.pagination import (
 )
 
 
-class KeyStoreUnavailable(Exception):
-    """The key store could not answer in time."""
-
-
-MISSING_HINT = "Use: Authorization: Bearer <your_api_key>"
-
-
 class Authenticate:
     def __init__(self, finder: KeyFinder, usage: UsageRecorder, clock: Clock) -> None:
         self._finder = finder
@@ -57,7 +51,7 @@ class Authenticate:
             raise Unauthenticated("Empty API key")
         try:
             key = await self._finder.find_by_hash(hash_key(raw_key))
-        except KeyStoreUnavailable:
+        except StoreUnavailable:
             raise ServiceUnavailable("Authentication service unavailable") from None
         now = self._clock.now()
         if key is None or not key.usable_at(now):

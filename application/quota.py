@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from application.ports.errors import StoreUnavailable
 from application.ports.quota import QuotaStore
 from domain.errors import QuotaExceeded, ServiceUnavailable
 from domain.quota import QuotaDecision
 
 log = logging.getLogger(__name__)
-
-
-class QuotaStoreUnavailable(Exception):
-    """The quota store could not answer in time."""
 
 
 def key_subject(key_id: int) -> str:
@@ -34,7 +31,7 @@ class CheckQuota:
         configuration says to admit anyway. Raises QuotaExceeded or ServiceUnavailable."""
         try:
             decision = await self._store.take(subject, limit)
-        except QuotaStoreUnavailable:
+        except StoreUnavailable:
             if self._fail_open:
                 log.warning("quota store unavailable; admitting %s unchecked", subject)
                 return None

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from application.keys import GetKey, ListKeys
 from application.ports.clock import Clock
-from application.ports.request_log import RequestLogQueries
+from application.ports.request_log import RequestLogPruner, RequestLogQueries
 from domain.keys import Caller, is_admin
 from domain.pagination import MAX_LIMIT, PageRequest
 from domain.request_log import (
@@ -28,19 +28,19 @@ class KeyUsage:
     async def __call__(self, caller: Caller, key_id: int) -> KeyUsageReport:
         key = await self._keys(caller, key_id)
         now = self._clock.now()
-        hourly, statuses, p50, p95 = await self._queries.usage_counts(key.id, now - USAGE_WINDOW)
+        counts = await self._queries.usage_counts(key.id, now - USAGE_WINDOW)
         by_status = dict.fromkeys(STATUS_CLASSES, 0)
-        for code, count in statuses.items():
+        for code, count in counts.by_status_code.items():
             label = status_class(code)
             if label:
                 by_status[label] += count
         return KeyUsageReport(
             key_id=key.id,
-            total=sum(statuses.values()),
-            hourly=hourly_series(hourly, now),
+            total=sum(counts.by_status_code.values()),
+            hourly=hourly_series(counts.by_hour, now),
             by_status=by_status,
-            p50_ms=p50,
-            p95_ms=p95,
+            p50_ms=counts.p50_ms,
+            p95_ms=counts.p95_ms,
         )
 
 
@@ -67,9 +67,9 @@ class RecentRequests:
 
 
 class PruneRequestLogs:
-    def __init__(self, queries: RequestLogQueries, clock: Clock) -> None:
-        self._queries = queries
+    def __init__(self, pruner: RequestLogPruner, clock: Clock) -> None:
+        self._pruner = pruner
         self._clock = clock
 
     async def __call__(self, older_than: timedelta) -> PruneResult:
-        return await self._queries.prune(self._clock.now() - older_than)
+        return await self._pruner.prune(self._clock.now() - older_than)

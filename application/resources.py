@@ -1,5 +1,8 @@
 """Resource use cases: list, get, create (idempotently), replace, patch, delete.
 
+Each takes the Caller and checks its permission first: read to list and get, write
+to change; who may change which resource is the domain's rule (authorize_change).
+
 A change that is one statement (a plain create, a replace or delete without If-Match)
 goes through the ResourceWriter and commits on its own; one that must read first, or
 must commit with something else (an Idempotency-Key record), runs in a UnitOfWork.
@@ -16,20 +19,20 @@ from application.ports.resources import ResourceReader, ResourceRepository, Reso
 from application.ports.secrets import SecretStore
 from application.ports.uow import UnitOfWorkFactory
 from domain.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, Unprocessable
-from domain.keys import Caller, UserId
+from domain.keys import Caller, Permission, acting_user, require
 from domain.pagination import PageInfo, page_info, page_request
+from domain.resource_queries import CursorCodec, resource_query
 from domain.resources import (
-    CursorCodec,
     Resource,
+    ResourceDraft,
     ResourceFields,
     ResourcePatch,
     authorize_change,
     change_owner,
     if_match_allows,
-    resource_query,
-    storable_text,
     valid_id,
 )
+from domain.storable import storable_text
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
@@ -64,7 +67,8 @@ class ListResources:
             self._codec = CursorCodec(await self._secrets.cursor_secret())
         return self._codec
 
-    async def __call__(self, params: ListParams) -> ResourcePage:
+    async def __call__(self, caller: Caller, params: ListParams) -> ResourcePage:
+        require(caller, Permission.READ)
         codec = await self.codec()
         query = resource_query(
             page_request(params.page, params.limit),
@@ -95,7 +99,8 @@ class GetResource:
     def __init__(self, reader: ResourceReader) -> None:
         self._reader = reader
 
-    async def __call__(self, resource_id: int) -> Resource:
+    async def __call__(self, caller: Caller, resource_id: int) -> Resource:
+        require(caller, Permission.READ)
         resource = await self._reader.get(resource_id) if valid_id(resource_id) else None
         if resource is None:
             raise NotFound("Resource not found")
@@ -108,18 +113,17 @@ class Created:
     replayed: bool = False
 
 
-CREATED = 201
-
-
 class CreateResource:
     def __init__(self, uow: UnitOfWorkFactory, writer: ResourceWriter) -> None:
         self._uow = uow
         self._writer = writer
 
     async def __call__(
-        self, caller: Caller, fields: ResourceFields, idempotency_key: str | None = None
+        self, caller: Caller, draft: ResourceDraft, idempotency_key: str | None = None
     ) -> Created:
-        user_id: UserId = getattr(caller, "user_id", "operator")
+        require(caller, Permission.WRITE)
+        fields = draft.validated()
+        user_id = acting_user(caller)
         if idempotency_key is not None and not storable_text(idempotency_key):
             raise InvalidInput(
                 "Invalid Idempotency-Key header",
@@ -140,7 +144,7 @@ class CreateResource:
                     )
                 return Created(first.resource, replayed=True)
             resource = await uow.resources.add(fields, user_id)
-            await uow.idempotency.complete(user_id, idempotency_key, CREATED, resource)
+            await uow.idempotency.complete(user_id, idempotency_key, resource)
         return Created(resource)
 
 
@@ -179,8 +183,10 @@ class ReplaceResource(_ChangeResource):
         self._writer = writer
 
     async def __call__(
-        self, caller: Caller, resource_id: int, fields: ResourceFields, if_match: str | None
+        self, caller: Caller, resource_id: int, draft: ResourceDraft, if_match: str | None
     ) -> Resource:
+        require(caller, Permission.WRITE)
+        fields = draft.validated()
         if if_match is None and valid_id(resource_id):
             # The common case in one statement; when it finds nothing to change, the
             # locked read below says why (missing or not the caller's).
@@ -194,6 +200,7 @@ class PatchResource(_ChangeResource):
     async def __call__(
         self, caller: Caller, resource_id: int, patch: ResourcePatch, if_match: str | None
     ) -> Resource:
+        require(caller, Permission.WRITE)
         return await self._change(caller, resource_id, if_match, patch.applied_to)
 
 
@@ -203,6 +210,7 @@ class DeleteResource:
         self._writer = writer
 
     async def __call__(self, caller: Caller, resource_id: int, if_match: str | None) -> None:
+        require(caller, Permission.WRITE)
         owner = change_owner(caller)
         if (
             if_match is None

@@ -16,26 +16,12 @@ from application.ports.webhooks import (
     WebhookSender,
 )
 from domain.errors import NotFound
-from domain.keys import ApiKey, Caller, Permission, can_see, is_admin
+from domain.keys import Caller, Permission, acting_user, can_see, is_admin, require
 from domain.pagination import PageInfo, PageRequest, page_info
-from domain.webhooks import (
-    AddressPolicy,
-    Delivery,
-    RetryPolicy,
-    Subscription,
-    Webhook,
-    decide,
-    generate_secret,
-    message_body,
-    parse_event_types,
-    signed_headers,
-    validate_url,
-)
-
-
-def _require_write(caller: Caller) -> None:
-    if isinstance(caller, ApiKey):
-        caller.require(Permission.WRITE)
+from domain.webhook_retries import RetryPolicy, decide
+from domain.webhook_signing import generate_secret, message_body, signed_headers
+from domain.webhook_targets import AddressPolicy, validate_url
+from domain.webhooks import Delivery, Subscription, Webhook, parse_event_types
 
 
 async def _visible_webhook(repo: WebhookRepository, caller: Caller, webhook_id: int) -> Webhook:
@@ -50,10 +36,10 @@ class Subscribe:
         self._uow = uow
         self._policy = policy
 
-    async def __call__(self, caller: ApiKey, url: str, event_types: Iterable[str]) -> Subscription:
-        caller.require(Permission.WRITE)
+    async def __call__(self, caller: Caller, url: str, event_types: Iterable[str]) -> Subscription:
+        require(caller, Permission.WRITE)
         new = NewWebhook(
-            user_id=caller.user_id,
+            user_id=acting_user(caller),
             url=validate_url(url, self._policy),
             event_types=parse_event_types(event_types),
             secret=generate_secret(),
@@ -71,8 +57,8 @@ class ListSubscriptions:
         self, caller: Caller, page: PageRequest
     ) -> tuple[Sequence[Webhook], PageInfo]:
         """An admin sees every subscription; anyone else their user's."""
-        _require_write(caller)
-        user_id = None if is_admin(caller) or not isinstance(caller, ApiKey) else caller.user_id
+        require(caller, Permission.WRITE)
+        user_id = None if is_admin(caller) else acting_user(caller)
         async with self._uow() as uow:
             webhooks, total = await uow.webhooks.list(user_id, page)
         return webhooks, page_info(page, total)
@@ -84,7 +70,7 @@ class Unsubscribe:
 
     async def __call__(self, caller: Caller, webhook_id: int) -> None:
         """Deletes the subscription and, with it, its deliveries still pending."""
-        _require_write(caller)
+        require(caller, Permission.WRITE)
         async with self._uow() as uow:
             await _visible_webhook(uow.webhooks, caller, webhook_id)
             await uow.webhooks.delete(webhook_id)
@@ -97,7 +83,7 @@ class ListDeliveries:
     async def __call__(
         self, caller: Caller, webhook_id: int, page: PageRequest
     ) -> tuple[Sequence[Delivery], PageInfo]:
-        _require_write(caller)
+        require(caller, Permission.WRITE)
         async with self._uow() as uow:
             await _visible_webhook(uow.webhooks, caller, webhook_id)
             deliveries, total = await uow.webhooks.deliveries(webhook_id, page)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import FieldError, InvalidInput, PermissionDenied
+from domain.storable import storable_text
 
 KEY_PREFIX = "rk_"
 KEY_RANDOM_BYTES = 32
@@ -18,6 +19,7 @@ DISPLAY_PREFIX_HEX = 8
 DEFAULT_RATE_LIMIT = 100
 MAX_RATE_LIMIT = 2_147_483_647
 NAME_MAX = 100
+USER_ID_MAX = 200
 
 UserId = str
 
@@ -85,13 +87,26 @@ def validate_key_name(name: str) -> str:
     return name
 
 
-def validate_rate_limit(value: int) -> int:
+def validate_rate_limit(value: int | str) -> int:
+    """A limit given as a number, or as the digits a form or command line sent."""
+    if isinstance(value, str):
+        digits = value.strip()
+        value = int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 20 else 0
     if not 1 <= value <= MAX_RATE_LIMIT:
         raise InvalidInput(
             "Invalid rate limit",
             [FieldError("rateLimit", f"must be an integer from 1 to {MAX_RATE_LIMIT}")],
         )
     return value
+
+
+def validate_user_id(user_id: str) -> str:
+    if not 1 <= len(user_id) <= USER_ID_MAX or not storable_text(user_id):
+        raise InvalidInput(
+            "Invalid user id",
+            [FieldError("userId", f"must be 1-{USER_ID_MAX} characters, without NUL")],
+        )
+    return user_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +140,9 @@ class ApiKey:
         return self.is_admin or other_user == self.user_id
 
 
+OPERATOR_USER_ID: UserId = "operator"
+
+
 class Operator:
     """Whoever runs the CLI: shell and database access already imply every right."""
 
@@ -144,6 +162,17 @@ def is_admin(caller: Caller) -> bool:
     return isinstance(caller, Operator) or caller.is_admin
 
 
+def require(caller: Caller, permission: Permission) -> None:
+    """The permission check every use case makes first; the operator holds every right."""
+    if isinstance(caller, ApiKey):
+        caller.require(permission)
+
+
+def acting_user(caller: Caller) -> UserId:
+    """The user a caller acts as: what it creates is theirs."""
+    return caller.user_id if isinstance(caller, ApiKey) else OPERATOR_USER_ID
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedKey:
     """A key just created: the only moment the raw key exists outside its holder."""
@@ -160,6 +189,23 @@ class KeyRequest:
     permissions: frozenset[Permission]
     user_id: UserId | None = None
     rate_limit: int | None = None
+
+
+def key_request(
+    name: str,
+    permissions: Iterable[str],
+    user_id: str | None = None,
+    rate_limit: int | str | None = None,
+) -> KeyRequest:
+    """A key request from what a client sent, validated: the API's register body, the
+    CLI's `keys issue` and the dashboard's form all come through here. An empty
+    user id or rate limit (a form's blank field) means none was given."""
+    return KeyRequest(
+        name=validate_key_name(name),
+        permissions=parse_permissions(permissions),
+        user_id=validate_user_id(user_id) if user_id else None,
+        rate_limit=validate_rate_limit(rate_limit) if rate_limit not in (None, "") else None,
+    )
 
 
 def authorize_issue(caller: Caller | None, request: KeyRequest) -> None:

@@ -31,6 +31,16 @@ class LoggedRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageCounts:
+    """A key's logged requests since some time, as the store counts them."""
+
+    by_hour: dict[datetime, int]
+    by_status_code: dict[int, int]
+    p50_ms: float | None
+    p95_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class HourCount:
     hour: datetime
     count: int

@@ -27,16 +27,14 @@ from adapters.postgres.pool import PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_logs import (
     DRAIN_SECONDS,
+    PostgresRequestLogPruner,
     PostgresRequestLogQueries,
     PostgresRequestLogSink,
 )
-from adapters.postgres.resources import (
-    PostgresResourceCounts,
-    PostgresResourceReader,
-    PostgresResourceWriter,
-    PostgresSecrets,
-)
+from adapters.postgres.resource_counts import PostgresResourceCounts
+from adapters.postgres.resources import PostgresResourceReader, PostgresResourceWriter
 from adapters.postgres.retention import PostgresExpiredRecords
+from adapters.postgres.secrets import PostgresSecrets
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
 from application.health import CheckHealth
@@ -59,7 +57,8 @@ from application.webhooks import (
     Subscribe,
     Unsubscribe,
 )
-from domain.webhooks import AddressPolicy, RetryPolicy
+from domain.webhook_retries import RetryPolicy
+from domain.webhook_targets import AddressPolicy
 from entrypoints.settings import Settings
 from entrypoints.web.session import SessionCodec
 
@@ -238,7 +237,9 @@ class Container(containers.DeclarativeContainer):
         RecentRequests, list_keys=list_keys, queries=request_log_queries
     )
     prune_request_logs = providers.Singleton(
-        PruneRequestLogs, queries=request_log_queries, clock=clock
+        PruneRequestLogs,
+        pruner=providers.Singleton(PostgresRequestLogPruner, pool=pool),
+        clock=clock,
     )
 
     get_resource = providers.Singleton(GetResource, reader=resource_reader)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from application.keys import KeyStoreUnavailable
 from application.ports.keys import NewKey
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
@@ -110,10 +108,7 @@ class PostgresKeyFinder:
         self._pool = pool
 
     async def find_by_hash(self, key_hash: str) -> ApiKey | None:
-        try:
-            async with self._pool.connection() as conn:
-                cur = await conn.execute(SELECT_BY_HASH, (key_hash,))
-                row = await cur.fetchone()
-        except (psycopg.OperationalError, OSError) as exc:
-            raise KeyStoreUnavailable(type(exc).__name__) from exc
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(SELECT_BY_HASH, (key_hash,))
+            row = await cur.fetchone()
         return key_from_row(row) if row else None

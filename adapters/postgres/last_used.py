@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import psycopg
 from psycopg_pool import AsyncConnectionPool
+
+from application.ports.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class BatchedUsageRecorder:
         try:
             async with self._pool.connection() as conn:
                 await conn.execute(UPDATE_LAST_USED, (list(batch), list(batch.values())))
-        except (psycopg.Error, OSError) as exc:
-            log.warning("could not write last_used_at (%s); will retry", type(exc).__name__)
+        except StoreError as exc:
+            log.warning("could not write last_used_at (%s); will retry", exc)
             for key_id, at in batch.items():
                 self._pending.setdefault(key_id, at)

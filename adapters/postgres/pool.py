@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
 import psycopg
+from psycopg.rows import TupleRow
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
+
+from adapters.postgres.errors import translated
+from application.ports.errors import StoreError
 
 _decode = msgspec.json.Decoder().decode
 
@@ -27,6 +33,25 @@ async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     set_json_loads(json_loads, conn)
 
 
+class KeygatePool(AsyncConnectionPool[psycopg.AsyncConnection[TupleRow]]):
+    """The pool every adapter borrows from: whatever goes wrong while a connection is
+    borrowed or used leaves as a port error (adapters.postgres.errors), never psycopg's."""
+
+    # The signature is psycopg_pool's: `timeout` is how long to wait for a connection.
+    @asynccontextmanager
+    async def connection(
+        self,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> AsyncIterator[psycopg.AsyncConnection[TupleRow]]:
+        with translated():
+            async with super().connection(timeout) as conn:
+                yield conn
+
+    async def wait(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        with translated():
+            await super().wait(timeout)
+
+
 def create_pool(
     conninfo: str,
     *,
@@ -34,9 +59,9 @@ def create_pool(
     max_size: int,
     timeout: float,
     statement_timeout_ms: int,
-) -> AsyncConnectionPool:
+) -> KeygatePool:
     """A pool that is not open yet: the application's lifespan opens and closes it."""
-    return AsyncConnectionPool(
+    return KeygatePool(
         conninfo,
         min_size=min_size,
         max_size=max_size,
@@ -61,6 +86,6 @@ class PostgresProbe:
         try:
             async with self._pool.connection(timeout=self._timeout) as conn:
                 await conn.execute("SELECT 1")
-        except (psycopg.Error, OSError):
+        except StoreError:
             return False
         return True

@@ -1,4 +1,4 @@
-"""The quota store: quota_take (see the migrations), batched per event-loop turn.
+"""The quota store: quota_take (functions/quota.sql), batched per event-loop turn.
 
 Requests that ask for a decision in the same turn of this process's event loop share
 one connection checkout and one statement (quota_take_many); a lone request still
@@ -15,10 +15,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from application.quota import QuotaStoreUnavailable
+from application.ports.errors import StoreUnavailable
 from domain.quota import QuotaDecision
 
 TAKE = "SELECT admitted, remaining, retry_after, reset_after FROM quota_take(%s, %s, %s)"
@@ -68,10 +67,10 @@ class PostgresQuotaStore:
                     TAKE_MANY, ([p[0] for p in ordered], [p[1] for p in ordered])
                 )
                 rows = await cur.fetchall()
-        except (psycopg.OperationalError, OSError) as exc:
+        except StoreUnavailable as exc:
             for _, _, future in ordered:
                 if not future.done():
-                    future.set_exception(QuotaStoreUnavailable(str(exc)))
+                    future.set_exception(StoreUnavailable(str(exc)))
             return
         except BaseException as exc:
             for _, _, future in ordered:
@@ -86,12 +85,9 @@ class PostgresQuotaStore:
                 future.set_result(_decision(limit, row[1:]))
 
     async def _take_at(self, subject: str, limit: int, now: datetime | None) -> QuotaDecision:
-        try:
-            async with self._pool.connection(timeout=self._timeout) as conn:
-                cur = await conn.execute(TAKE, (subject, limit, now))
-                row = await cur.fetchone()
-        except (psycopg.OperationalError, OSError) as exc:
-            raise QuotaStoreUnavailable(str(exc)) from exc
+        async with self._pool.connection(timeout=self._timeout) as conn:
+            cur = await conn.execute(TAKE, (subject, limit, now))
+            row = await cur.fetchone()
         assert row is not None
         return _decision(limit, row)
 

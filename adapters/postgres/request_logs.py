@@ -17,7 +17,8 @@ import psycopg.errors
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
-from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry
+from application.ports.errors import StoreError, UnstorableValue
+from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry, UsageCounts
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,11 @@ ROWS_PER_SLICE = 100
 DRAIN_SECONDS = 10.0
 
 Row = tuple[str, str, int, float, str | None, int | None, datetime]
+
+
+def _refused(exc: StoreError) -> bool:
+    """The table refuses a row: a value it cannot hold, or a key that is gone."""
+    return isinstance(exc, UnstorableValue) or isinstance(exc.__cause__, psycopg.IntegrityError)
 
 
 class PostgresRequestLogSink:
@@ -93,13 +99,13 @@ class PostgresRequestLogSink:
                 self._in_flight = count
                 try:
                     await self._copy(batch)
-                except (psycopg.DataError, psycopg.IntegrityError):
-                    # A row the table refuses must not hold back every row after it.
-                    written = await self._salvage(batch)
-                    self.written += written
-                    self.dropped += count - written
-                    continue
-                except (psycopg.Error, OSError) as exc:
+                except StoreError as exc:
+                    if _refused(exc):
+                        # A row the table refuses must not hold back every row after it.
+                        written = await self._salvage(batch)
+                        self.written += written
+                        self.dropped += count - written
+                        continue
                     self._put_back(batch)
                     log.warning(
                         "request log write failed (%s); %d rows kept for retry",
@@ -145,14 +151,16 @@ class PostgresRequestLogSink:
         try:
             await self._copy(batch)
             return len(batch)
-        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+        except StoreError as exc:
+            if not _refused(exc):
+                raise
             if len(batch) > 1:
                 half = len(batch) // 2
                 return await self._salvage(batch[:half]) + await self._salvage(batch[half:])
             row = batch[0]
-            if isinstance(exc, psycopg.errors.ForeignKeyViolation) and row[5] is not None:
+            if isinstance(exc.__cause__, psycopg.errors.ForeignKeyViolation) and row[5] is not None:
                 return await self._salvage([(*row[:5], None, row[6])])
-            log.error("request log row refused and dropped (%s): %r", type(exc).__name__, row)
+            log.error("request log row refused and dropped (%s): %r", exc, row)
             return 0
 
     def _put_back(self, batch: list[Row]) -> None:
@@ -163,10 +171,10 @@ class PostgresRequestLogSink:
 
     async def ensure_partitions(self) -> None:
         today = datetime.now(UTC).date()
+        # Yesterday (a clock a little behind), today, and the days ahead.
+        days = 1 + 1 + PARTITIONS_AHEAD_DAYS
         async with self._pool.connection() as conn:
-            await conn.execute(
-                ENSURE_PARTITIONS, (today - timedelta(days=1), PARTITIONS_AHEAD_DAYS + 1)
-            )
+            await conn.execute(ENSURE_PARTITIONS, (today - timedelta(days=1), days))
 
     async def drain(self, deadline: float = DRAIN_SECONDS, retry_delay: float = 0.5) -> None:
         """At shutdown: keep trying until `deadline` seconds have passed, then report
@@ -220,19 +228,17 @@ class PostgresRequestLogQueries:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
-    async def usage_counts(
-        self, key_id: int, since: datetime
-    ) -> tuple[dict[datetime, int], dict[int, int], float | None, float | None]:
+    async def usage_counts(self, key_id: int, since: datetime) -> UsageCounts:
         async with self._pool.connection() as conn:
             hours = await (await conn.execute(USAGE_BY_HOUR, (key_id, since))).fetchall()
             statuses = await (await conn.execute(USAGE_BY_STATUS, (key_id, since))).fetchall()
             latency = await (await conn.execute(USAGE_LATENCY, (key_id, since))).fetchone()
         p50, p95 = latency if latency else (None, None)
-        return (
-            {hour.astimezone(UTC): count for hour, count in hours},
-            {code: count for code, count in statuses},
-            None if p50 is None else round(float(p50), 3),
-            None if p95 is None else round(float(p95), 3),
+        return UsageCounts(
+            by_hour={hour.astimezone(UTC): count for hour, count in hours},
+            by_status_code={code: count for code, count in statuses},
+            p50_ms=None if p50 is None else round(float(p50), 3),
+            p95_ms=None if p95 is None else round(float(p95), 3),
         )
 
     async def recent(
@@ -261,6 +267,11 @@ class PostgresRequestLogQueries:
             )
             for row in rows
         ]
+
+
+class PostgresRequestLogPruner:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
 
     async def prune(self, before: datetime) -> PruneResult:
         async with self._pool.connection() as conn, conn.transaction():

@@ -9,7 +9,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-# A claim may be reusing an expired record right now (adapters/postgres/resources.py):
+# A claim may be reusing an expired record right now (adapters/postgres/idempotency.py):
 # it holds the row locked, so it is skipped here and lives on with its new expiry.
 DELETE_EXPIRED_IDEMPOTENCY_KEYS = """
 WITH expired AS (

@@ -9,7 +9,8 @@ from types import TracebackType
 from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.api_keys import PostgresApiKeyRepository
-from adapters.postgres.resources import PostgresIdempotencyStore, PostgresResourceRepository
+from adapters.postgres.idempotency import PostgresIdempotencyStore
+from adapters.postgres.resources import PostgresResourceRepository
 from adapters.postgres.webhooks import PostgresWebhookRepository
 
 KeysRevoked = Callable[[Sequence[int]], None]

@@ -1,5 +1,6 @@
-"""Webhooks in PostgreSQL: subscriptions and the outbox (bound to a unit of work), and the
-delivery queue the dispatchers share."""
+"""Webhooks in PostgreSQL: subscriptions and their deliveries (bound to a unit of work),
+and the delivery queue the dispatchers share. Events and their pending deliveries are
+written by triggers, in the transaction of the change (functions/resource_events.sql)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,8 @@ from psycopg_pool import AsyncConnectionPool
 from application.ports.webhooks import ClaimedDelivery, NewWebhook
 from domain.keys import UserId
 from domain.pagination import PageRequest
-from domain.webhooks import (
-    AttemptResult,
-    Delivery,
-    DeliveryStatus,
-    EventType,
-    Outcome,
-    Webhook,
-)
+from domain.webhook_retries import AttemptResult, Outcome
+from domain.webhooks import Delivery, DeliveryStatus, EventType, Webhook
 
 WEBHOOK_COLUMNS = "id, user_id, url, event_types, is_active, created_at"
 INSERT_WEBHOOK = f"""

@@ -26,6 +26,6 @@ class IdempotencyStore(Protocol):
         """The live record a failed claim ran into."""
         ...
 
-    async def complete(self, user_id: UserId, key: str, status: int, resource: Resource) -> None:
-        """Store the response to replay."""
+    async def complete(self, user_id: UserId, key: str, resource: Resource) -> None:
+        """Store the created resource, for a retry to replay."""
         ...

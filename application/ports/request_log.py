@@ -1,4 +1,5 @@
-"""Ports of the request log: the sink that takes rows, and the queries over them."""
+"""Ports of the request log: the sink that takes rows, the queries over them, and
+the pruner that removes old ones."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry
+from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry, UsageCounts
 
 
 class RequestLogSink(Protocol):
@@ -16,10 +17,8 @@ class RequestLogSink(Protocol):
 
 
 class RequestLogQueries(Protocol):
-    async def usage_counts(
-        self, key_id: int, since: datetime
-    ) -> tuple[dict[datetime, int], dict[int, int], float | None, float | None]:
-        """(count per hour, count per status code, p50 ms, p95 ms) since `since`."""
+    async def usage_counts(self, key_id: int, since: datetime) -> UsageCounts:
+        """The key's requests logged since `since`."""
         ...
 
     async def recent(
@@ -27,6 +26,10 @@ class RequestLogQueries(Protocol):
     ) -> Sequence[LoggedRequest]:
         """Newest first; `key_ids` None means every key's, `status_class` e.g. 4 for 4xx."""
         ...
+
+
+class RequestLogPruner(Protocol):
+    """Retention: an operator's command, nothing a request ever does."""
 
     async def prune(self, before: datetime) -> PruneResult:
         """Remove rows older than `before`: whole partitions where possible."""

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from domain.keys import UserId
-from domain.resources import Resource, ResourceFields, ResourceQuery
+from domain.resource_queries import ResourceQuery
+from domain.resources import Resource, ResourceFields
 
 
 class ResourceReader(Protocol):

@@ -9,7 +9,8 @@ from typing import Any, Protocol
 
 from domain.keys import UserId
 from domain.pagination import PageRequest
-from domain.webhooks import AttemptResult, Delivery, EventType, Outcome, Webhook
+from domain.webhook_retries import AttemptResult, Outcome
+from domain.webhooks import Delivery, EventType, Webhook
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn
 
-import psycopg
+from application.ports.errors import StoreError, StoreUnavailable
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -40,9 +40,9 @@ def run_async(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     """Run a coroutine, turning database failures into a one-line CliError."""
     try:
         return asyncio.run(factory())
-    except (psycopg.OperationalError, OSError) as exc:
+    except (StoreUnavailable, OSError) as exc:
         raise CliError(f"database unreachable: {_first_line(exc)}") from None
-    except psycopg.Error as exc:
+    except StoreError as exc:
         # e.g. a database that was never migrated: still one line, never a traceback.
         raise CliError(f"database error: {_first_line(exc)}") from None
 

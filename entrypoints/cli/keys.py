@@ -7,13 +7,7 @@ from typing import Any
 
 import msgspec
 
-from domain.keys import (
-    OPERATOR,
-    KeyRequest,
-    parse_permissions,
-    validate_key_name,
-    validate_rate_limit,
-)
+from domain.keys import OPERATOR, key_request
 from domain.pagination import MAX_LIMIT, PageRequest
 from entrypoints.cli.common import positive_int
 from entrypoints.cli.run import with_container
@@ -45,12 +39,8 @@ def add_commands(commands: Any) -> None:
 
 
 def _issue(args: argparse.Namespace, settings: Settings) -> int:
-    request = KeyRequest(
-        name=validate_key_name(args.name),
-        permissions=parse_permissions(p.strip() for p in args.permissions.split(",") if p.strip()),
-        user_id=args.user,
-        rate_limit=None if args.rate_limit is None else validate_rate_limit(args.rate_limit),
-    )
+    permissions = (p.strip() for p in args.permissions.split(",") if p.strip())
+    request = key_request(args.name, permissions, args.user, args.rate_limit)
     issued = with_container(
         settings, lambda c: c.issue_key()(request, OPERATOR, new_user_id=args.user)
     )

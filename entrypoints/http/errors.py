@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import psycopg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from application.ports.errors import StoreUnavailable
+from application.ports.errors import StoreUnavailable, UnstorableValue
 from domain.errors import (
     Conflict,
     DomainError,
@@ -159,12 +158,12 @@ def _validation(exc: ValidationException) -> _Error:
 
 
 def _of_store(exc: BaseException) -> _Error | None:
-    if isinstance(exc, StoreUnavailable | psycopg.OperationalError):
-        log.warning("store unavailable: %s", type(exc).__name__)
+    if isinstance(exc, StoreUnavailable):
+        log.warning("store unavailable: %s", exc)
         return _Error(
             503, "Service temporarily unavailable", retry_after=STORE_UNAVAILABLE_RETRY_AFTER
         )
-    if isinstance(exc, psycopg.DataError):
+    if isinstance(exc, UnstorableValue):
         # Input the domain let through but PostgreSQL cannot store (a NUL in text, a
         # number out of range): the client's to fix, so a 400, and never a 500.
         return _Error(400, "Invalid input: a value cannot be stored (e.g. a NUL character)")

@@ -13,17 +13,9 @@ from litestar.response import Redirect, Template
 
 from application.keys import GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
 from domain.errors import InvalidInput, PermissionDenied
-from domain.keys import (
-    ApiKey,
-    IssuedKey,
-    KeyRequest,
-    Permission,
-    parse_permissions,
-    validate_key_name,
-    validate_rate_limit,
-)
+from domain.keys import ApiKey, IssuedKey, Permission, key_request
 from domain.pagination import page_request
-from entrypoints.http.controllers.keys import checked_id
+from entrypoints.http.controllers.common import checked_id
 from entrypoints.web.errors import status_and_headers
 from entrypoints.web.responses import KEYS, redirect, render
 from entrypoints.web.session import Session
@@ -91,21 +83,6 @@ def _issued(
     return template
 
 
-def _key_request(values: dict[str, Any]) -> KeyRequest:
-    limit = values["rate_limit"]
-    rate_limit = None
-    if limit:
-        if not limit.isdigit():
-            raise InvalidInput("The rate limit must be a whole number")
-        rate_limit = validate_rate_limit(int(limit))
-    return KeyRequest(
-        name=validate_key_name(values["name"]),
-        permissions=parse_permissions(values["permissions"]),
-        user_id=values["user_id"] or None,
-        rate_limit=rate_limit,
-    )
-
-
 def _message(exc: InvalidInput | PermissionDenied) -> str:
     if isinstance(exc, InvalidInput) and exc.details:
         return exc.message + ": " + "; ".join(d.message for d in exc.details)
@@ -122,14 +99,17 @@ async def create_key(
     caller = visit.require()
     form = await request.form()
     visit.check_csrf(form)
-    values = {
+    values: dict[str, Any] = {
         "name": str(form.get("name") or ""),
         "permissions": [str(p) for p in form.getall("permissions", [])],
         "user_id": str(form.get("user_id") or "").strip(),
         "rate_limit": str(form.get("rate_limit") or "").strip(),
     }
     try:
-        issued = await issue_key(_key_request(values), caller, new_user_id=caller.user_id)
+        wanted = key_request(
+            values["name"], values["permissions"], values["user_id"], values["rate_limit"]
+        )
+        issued = await issue_key(wanted, caller, new_user_id=caller.user_id)
     except (InvalidInput, PermissionDenied) as exc:
         status, _ = status_and_headers(exc)
         return _new_key_form(dashboard, request, visit, caller, status, _message(exc), values)

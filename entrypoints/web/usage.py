@@ -12,7 +12,7 @@ from litestar.response import Template
 from application.keys import GetKey
 from application.request_log import KeyUsage, RecentRequests
 from domain.request_log import STATUS_CLASSES
-from entrypoints.http.controllers.keys import checked_id
+from entrypoints.http.controllers.common import checked_id
 from entrypoints.web.chart import bar_chart
 from entrypoints.web.responses import render
 from entrypoints.web.visit import Dashboard, Visit

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from tests.support.database import fresh_database
+
 KEYGATE = [sys.executable, "-m", "entrypoints.cli.main"]
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nothing?connect_timeout=2"
 
@@ -64,6 +66,13 @@ def test_bad_configuration_exits_2(db: str) -> None:
 )
 def test_unreachable_database_exits_1_with_one_line(args: list[str]) -> None:
     assert_one_line_error(keygate(*args, database_url=UNREACHABLE), 1)
+
+
+def test_a_database_never_migrated_exits_1_with_one_line(server_url: str) -> None:
+    with fresh_database(server_url) as empty:
+        result = keygate("keys", "list", database_url=empty)
+    assert_one_line_error(result, 1)
+    assert result.stderr.startswith("keygate: error: database error:")
 
 
 def test_issue_list_revoke(db: str) -> None:

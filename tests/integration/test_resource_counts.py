@@ -1,4 +1,4 @@
-"""The totals kept by migration 0009's triggers agree with count(*) whatever writes."""
+"""The totals kept by the triggers of functions/counts.sql agree with count(*) whatever writes."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import random
 
 import psycopg
 
-from adapters.postgres.resources import PostgresResourceCounts
+from adapters.postgres.resource_counts import PostgresResourceCounts
 from domain.pagination import PageRequest
-from domain.resources import ResourceQuery
+from domain.resource_queries import ResourceQuery
 from entrypoints.container import Container
 
 CATEGORIES = ["a", "b", "c", None]

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.resources import ListParams, ListResources
-from domain.resources import Order, Sort
+from domain.keys import OPERATOR
+from domain.resource_queries import Order, Sort
 from entrypoints.container import Container
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -30,13 +31,14 @@ async def walk(list_resources: ListResources, params: ListParams, by_cursor: boo
     while True:
         if by_cursor:
             result = await list_resources(
+                OPERATOR,
                 ListParams(
                     None, params.limit, params.sort, params.order, params.category, None, cursor
-                )
+                ),
             )
         else:
             result = await list_resources(
-                ListParams(page, params.limit, params.sort, params.order, params.category)
+                OPERATOR, ListParams(page, params.limit, params.sort, params.order, params.category)
             )
         seen += [r.id for r in result.items]
         if not result.info.has_next:

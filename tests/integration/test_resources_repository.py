@@ -6,7 +6,8 @@ import psycopg
 import pytest
 
 from domain.pagination import PageRequest
-from domain.resources import ResourceFields, ResourceQuery
+from domain.resource_queries import ResourceQuery
+from domain.resources import ResourceFields
 from entrypoints.container import Container
 
 

@@ -13,7 +13,9 @@ import pytest
 
 from adapters.http_client import SafeWebhookSender
 from domain.resources import resource_fields
-from domain.webhooks import AddressPolicy, EventType, iso_utc
+from domain.webhook_signing import iso_utc
+from domain.webhook_targets import AddressPolicy
+from domain.webhooks import EventType
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings
 from tests.support.receiver import Receiver, running_receiver

@@ -12,7 +12,8 @@ import pytest
 from psycopg.types.json import Json
 
 from application.ports.webhooks import NewWebhook
-from domain.webhooks import EventType, encode_data
+from domain.webhook_signing import encode_data
+from domain.webhooks import EventType
 from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings
 

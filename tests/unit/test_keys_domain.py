@@ -16,6 +16,7 @@ from domain.keys import (
     display_prefix,
     generate_raw_key,
     hash_key,
+    key_request,
     looks_like_key,
     parse_permissions,
     validate_key_name,
@@ -115,3 +116,27 @@ def test_usable_only_while_active_and_unexpired() -> None:
     assert not key(R, is_active=False).usable_at(NOW)
     assert not key(R, expires_at=NOW).usable_at(NOW)
     assert key(R, expires_at=NOW + timedelta(seconds=1)).usable_at(NOW)
+
+
+def test_key_request_is_built_and_checked_in_one_place() -> None:
+    request = key_request("ci", ["read", "write"], "u1", "250")
+    assert request == KeyRequest(
+        "ci", frozenset({Permission.READ, Permission.WRITE}), user_id="u1", rate_limit=250
+    )
+    # A form's blank fields mean "not given".
+    assert key_request("ci", ["read"], "", "") == KeyRequest("ci", frozenset({Permission.READ}))
+    assert key_request("ci", ["read"], None, 7).rate_limit == 7
+    for name, permissions, user_id, limit, field in (
+        ("", ["read"], None, None, "name"),
+        ("ci", [], None, None, "permissions"),
+        ("ci", ["root"], None, None, "permissions"),
+        ("ci", ["read"], "a\x00b", None, "userId"),
+        ("ci", ["read"], "u" * 201, None, "userId"),
+        ("ci", ["read"], None, "1e3", "rateLimit"),
+        ("ci", ["read"], None, "-5", "rateLimit"),
+        ("ci", ["read"], None, 0, "rateLimit"),
+        ("ci", ["read"], None, "9" * 30, "rateLimit"),
+    ):
+        with pytest.raises(InvalidInput) as raised:
+            key_request(name, permissions, user_id, limit)
+        assert [d.field for d in raised.value.details] == [field]

@@ -7,18 +7,14 @@ import pytest
 from domain.errors import InvalidInput, PermissionDenied
 from domain.keys import OPERATOR, ApiKey, Permission
 from domain.pagination import PageRequest
+from domain.resource_queries import Cursor, CursorCodec, Order, Sort, resource_query
 from domain.resources import (
-    Cursor,
-    CursorCodec,
-    Order,
     Resource,
     ResourceFields,
     ResourcePatch,
-    Sort,
     authorize_change,
     if_match_allows,
     resource_fields,
-    resource_query,
     valid_id,
 )
 

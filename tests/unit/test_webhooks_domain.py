@@ -12,19 +12,10 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.errors import InvalidInput
-from domain.webhooks import (
-    AddressPolicy,
-    AttemptResult,
-    DeliveryStatus,
-    RetryPolicy,
-    decide,
-    generate_secret,
-    message_body,
-    parse_event_types,
-    sign,
-    signed_headers,
-    validate_url,
-)
+from domain.webhook_retries import AttemptResult, RetryPolicy, decide
+from domain.webhook_signing import generate_secret, message_body, sign, signed_headers
+from domain.webhook_targets import AddressPolicy, validate_url
+from domain.webhooks import DeliveryStatus, parse_event_types
 from tests.support.signatures import verify
 
 # The Standard Webhooks specification's own test vector.

@@ -1,7 +1,7 @@
 -- Resources: the list query's indexes, optional trigram search, Idempotency-Key records.
 
 -- Each sort key ends in id, so ties keep one total order and a keyset walk can seek
--- straight to (key, id). NULL categories sort as '' (see adapters/postgres/resources.py).
+-- straight to (key, id). NULL categories sort as '' (see adapters/postgres/resource_list.py).
 CREATE INDEX resources_created_idx ON resources (created_at, id);
 CREATE INDEX resources_name_idx ON resources (name, id);
 CREATE INDEX resources_category_key_idx ON resources ((coalesce(category, '')), id);

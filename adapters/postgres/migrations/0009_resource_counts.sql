@@ -1,74 +1,14 @@
--- The list's `total` without counting rows. At 1M resources an exact count(*) of the
--- whole table took 50 ms and of one category 5 ms (index-only, vacuumed), against
--- 0.3 ms for the page itself. Triggers keep per-category counts instead.
---
--- Each writing statement appends one delta row per category it touched, so
--- concurrent writers never wait on a shared counter row (nor leave a chain of
--- row versions behind, see the quota notes in README.md); a periodic compaction
--- folds the deltas into one row per category. A count is the sum of a category's
--- rows, exact at READ COMMITTED like the count(*) it replaces.
+-- Per-category resource counts, so that the list's `total` needs no count(*). The
+-- triggers that keep them and the compaction are functions/counts.sql.
 CREATE TABLE resource_counts (
     category text,          -- NULL: the resources without a category
     n        bigint NOT NULL
 );
 CREATE INDEX resource_counts_category_idx ON resource_counts (category);
 
-CREATE FUNCTION resource_counts_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO resource_counts SELECT category, count(*) FROM new_rows GROUP BY category;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION resource_counts_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO resource_counts SELECT category, -count(*) FROM old_rows GROUP BY category;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION resource_counts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO resource_counts
-    SELECT category, sum(n) FROM (
-        SELECT o.category, -1 AS n FROM old_rows o JOIN new_rows r USING (id)
-         WHERE o.category IS DISTINCT FROM r.category
-        UNION ALL
-        SELECT r.category, 1 FROM old_rows o JOIN new_rows r USING (id)
-         WHERE o.category IS DISTINCT FROM r.category
-    ) AS moved GROUP BY category;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION resource_counts_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM resource_counts;
-    RETURN NULL;
-END $$;
-
--- Writers wait while the triggers appear and the table is counted once.
+-- Writers wait while the table is counted once and the triggers appear: migrate.py
+-- creates them (functions/counts.sql) in this same transaction.
 LOCK TABLE resources IN SHARE MODE;
-
-CREATE TRIGGER resource_counts_insert AFTER INSERT ON resources
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION resource_counts_inserted();
-CREATE TRIGGER resource_counts_delete AFTER DELETE ON resources
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION resource_counts_deleted();
-CREATE TRIGGER resource_counts_update AFTER UPDATE ON resources
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION resource_counts_updated();
-CREATE TRIGGER resource_counts_truncate AFTER TRUNCATE ON resources
-    FOR EACH STATEMENT EXECUTE FUNCTION resource_counts_truncated();
 
 INSERT INTO resource_counts SELECT category, count(*) FROM resources GROUP BY category;
 
--- Folds the deltas into one row per category; rows appended meanwhile stay as they are
--- (the DELETE sees only what was committed when it started).
-CREATE FUNCTION resource_counts_compact() RETURNS bigint LANGUAGE sql AS $$
-    WITH folded AS (DELETE FROM resource_counts RETURNING category, n),
-    kept AS (
-        INSERT INTO resource_counts
-        SELECT category, sum(n) FROM folded GROUP BY category HAVING sum(n) <> 0
-        RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM folded) - (SELECT count(*) FROM kept)
-$$;

@@ -12,50 +12,26 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.keys import IssueKey, ListKeys, RevokeKey, RotateKey
 from application.request_log import KeyUsage
-from domain.errors import NotFound, Unauthenticated
-from domain.keys import (
-    NAME_MAX,
-    ApiKey,
-    KeyRequest,
-    parse_permissions,
-    validate_key_name,
-    validate_rate_limit,
-)
+from domain.keys import NAME_MAX, USER_ID_MAX, key_request
 from domain.pagination import page_request
 from entrypoints.http.context import context_of
+from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id
 from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.keys import IssuedKeyView, KeyView
 from entrypoints.views.usage import UsageView
 
-MAX_ID = 2**31 - 1
-NO_STORE = {"Cache-Control": "no-store"}
-
 
 class RegisterBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
     permissions: list[str] = msgspec.field(default_factory=lambda: ["read"])
-    user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=USER_ID_MAX)] | None = None
     rate_limit: int | None = None
 
 
 class KeyList(msgspec.Struct):
     data: list[KeyView]
     pagination: Pagination
-
-
-def caller_of(request: Request[Any, Any, Any]) -> ApiKey:
-    key = context_of(request.scope).api_key
-    if key is None:  # the outer layer authenticates these routes; this is a safety net
-        raise Unauthenticated("Missing Authorization header")
-    return key
-
-
-def checked_id(value: int, what: str) -> int:
-    """Ids are positive int32: anything else cannot exist."""
-    if not 1 <= value <= MAX_ID:
-        raise NotFound(f"{what} not found")
-    return value
 
 
 @post(
@@ -75,14 +51,9 @@ async def register(
     data: JSONBody[RegisterBody],
     issue_key: NamedDependency[IssueKey],
 ) -> Response[IssuedKeyView]:
-    key_request = KeyRequest(
-        name=validate_key_name(data.name),
-        permissions=parse_permissions(data.permissions),
-        user_id=data.user_id,
-        rate_limit=None if data.rate_limit is None else validate_rate_limit(data.rate_limit),
-    )
+    wanted = key_request(data.name, data.permissions, data.user_id, data.rate_limit)
     issued = await issue_key(
-        key_request, context_of(request.scope).api_key, new_user_id=f"usr_{uuid.uuid4().hex}"
+        wanted, context_of(request.scope).api_key, new_user_id=f"usr_{uuid.uuid4().hex}"
     )
     return present(request, IssuedKeyView.of(issued), status=201, headers=NO_STORE)
 

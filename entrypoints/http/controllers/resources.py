@@ -21,23 +21,18 @@ from application.resources import (
     PatchResource,
     ReplaceResource,
 )
-from domain.errors import Unauthenticated
-from domain.keys import ApiKey, Permission
 from domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from domain.resource_queries import SEARCH_MAX, Order, Sort
 from domain.resources import (
     CATEGORY_MAX,
     DESCRIPTION_MAX,
     MAX_ID,
     NAME_MAX,
-    SEARCH_MAX,
-    Order,
     Resource,
-    ResourceFields,
+    ResourceDraft,
     ResourcePatch,
-    Sort,
-    resource_fields,
 )
-from entrypoints.http.context import context_of
+from entrypoints.http.controllers.common import caller_of
 from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import Pagination, present
 
@@ -55,8 +50,8 @@ class ResourceInput(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     category: Category | None = None
     metadata: Metadata | None = None
 
-    def fields(self) -> ResourceFields:
-        return resource_fields(self.name, self.description, self.category, self.metadata)
+    def draft(self) -> ResourceDraft:
+        return ResourceDraft(self.name, self.description, self.category, self.metadata)
 
 
 class ResourcePatchInput(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -125,14 +120,6 @@ CHANGE_DOCS: dict[str, Any] = {
 }
 
 
-def _caller(request: Request[Any, Any, Any], permission: Permission) -> ApiKey:
-    key = context_of(request.scope).api_key
-    if key is None:
-        raise Unauthenticated("Missing Authorization header")
-    key.require(permission)
-    return key
-
-
 def _one(request: Request[Any, Any, Any], resource: Resource, status: int = 200) -> Response[Any]:
     headers = {"ETag": resource.etag}
     if status == 201:
@@ -196,9 +183,8 @@ class ResourceController(Controller):
             QueryParameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
         ] = None,
     ) -> Response[ResourceList]:
-        _caller(request, Permission.READ)
         result = await list_resources(
-            ListParams(page, limit, sort, order, category, search, cursor)
+            caller_of(request), ListParams(page, limit, sort, order, category, search, cursor)
         )
         views = [ResourceView.of(r) for r in result.items]
         return present(request, views, pagination=result.info)
@@ -227,8 +213,7 @@ class ResourceController(Controller):
             ),
         ] = None,
     ) -> Response[ResourceView]:
-        caller = _caller(request, Permission.WRITE)
-        created = await create_resource(caller, data.fields(), idempotency_key)
+        created = await create_resource(caller_of(request), data.draft(), idempotency_key)
         return _one(request, created.resource, status=201)
 
     @get(
@@ -243,8 +228,7 @@ class ResourceController(Controller):
         get_resource: NamedDependency[GetResource],
         resource_id: ResourceId,
     ) -> Response[ResourceView]:
-        _caller(request, Permission.READ)
-        return _one(request, await get_resource(resource_id))
+        return _one(request, await get_resource(caller_of(request), resource_id))
 
     @put(
         "/{resource_id:int}",
@@ -260,8 +244,8 @@ class ResourceController(Controller):
         data: JSONBody[ResourceInput],
         if_match: IfMatch = None,
     ) -> Response[ResourceView]:
-        caller = _caller(request, Permission.WRITE)
-        return _one(request, await replace_resource(caller, resource_id, data.fields(), if_match))
+        caller = caller_of(request)
+        return _one(request, await replace_resource(caller, resource_id, data.draft(), if_match))
 
     @patch(
         "/{resource_id:int}",
@@ -277,7 +261,7 @@ class ResourceController(Controller):
         data: JSONBody[ResourcePatchInput],
         if_match: IfMatch = None,
     ) -> Response[ResourceView]:
-        caller = _caller(request, Permission.WRITE)
+        caller = caller_of(request)
         return _one(request, await patch_resource(caller, resource_id, data.patch(), if_match))
 
     @delete(
@@ -293,5 +277,4 @@ class ResourceController(Controller):
         resource_id: ResourceId,
         if_match: IfMatch = None,
     ) -> None:
-        caller = _caller(request, Permission.WRITE)
-        await delete_resource(caller, resource_id, if_match)
+        await delete_resource(caller_of(request), resource_id, if_match)

@@ -11,8 +11,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.webhooks import ListDeliveries, ListSubscriptions, Subscribe, Unsubscribe
 from domain.pagination import page_request
-from domain.webhooks import URL_MAX
-from entrypoints.http.controllers.keys import NO_STORE, caller_of, checked_id
+from domain.webhook_targets import URL_MAX
+from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id
 from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.webhooks import DeliveryView, SubscriptionView, WebhookView

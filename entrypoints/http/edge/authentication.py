@@ -3,11 +3,13 @@ table (entrypoints/http/routes.py) says a key is required or taken when offered.
 
 from __future__ import annotations
 
-from application.keys import MISSING_HINT
 from domain.errors import Unauthenticated
 from entrypoints.http.edge.exchange import Exchange
 from entrypoints.http.edge.layer import EdgeConfig, Handler, Layer
 from entrypoints.http.routes import Key
+
+# The contract's hint to a client that sent no key.
+MISSING_HINT = "Use: Authorization: Bearer <your_api_key>"
 
 
 def bearer_token(authorization: bytes | None) -> str:

@@ -1,46 +1,16 @@
-"""In-memory fakes of the ports, for unit tests of use cases.
-
-They implement the same Protocols as the PostgreSQL adapters, and
-tests/integration/test_contracts.py holds both to the same answers.
-"""
+"""api_keys in memory: the repository, the finder and the usage recorder."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from application.keys import KeyStoreUnavailable
+from application.ports.errors import StoreUnavailable
 from application.ports.keys import NewKey
-from application.quota import QuotaStoreUnavailable
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
-from domain.quota import QuotaDecision, Window, take
-
-
-class FakeClock:
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2026, 1, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
-
-
-class InMemoryQuotaStore:
-    def __init__(self, clock: FakeClock) -> None:
-        self._clock = clock
-        self._windows: dict[str, Window] = {}
-        self.unavailable = False
-
-    async def take(self, subject: str, limit: int) -> QuotaDecision:
-        if self.unavailable:
-            raise QuotaStoreUnavailable("down")
-        window, decision = take(self._windows.get(subject), limit, self._clock.now().timestamp())
-        self._windows[subject] = window
-        return decision
+from tests.fakes.clock import FakeClock
 
 
 class InMemoryKeys:
@@ -61,14 +31,21 @@ class InMemoryKeys:
         return self
 
     async def __aenter__(self) -> InMemoryKeys:
-        self._snapshot = dict(self.rows)
+        self._snapshot = self.snapshot()
         return self
 
     async def __aexit__(self, exc_type: object, *exc: object) -> None:
         if exc_type is None:
             self.commits += 1
         else:
-            self.rows = self._snapshot
+            self.restore(self._snapshot)
+
+    def snapshot(self) -> object:
+        return dict(self.rows)
+
+    def restore(self, state: object) -> None:
+        assert isinstance(state, dict)
+        self.rows = state
 
     # ApiKeyRepository
     async def add(self, new: NewKey) -> ApiKey:
@@ -111,7 +88,7 @@ class InMemoryKeys:
     # KeyFinder
     async def find_by_hash(self, key_hash: str) -> ApiKey | None:
         if self.unavailable:
-            raise KeyStoreUnavailable("down")
+            raise StoreUnavailable("down")
         return next((k for k, h in self.rows.values() if h == key_hash), None)
 
 
@@ -121,3 +98,20 @@ class RecordingUsage:
 
     def touch(self, key_id: int, at: datetime) -> None:
         self.touched.append((key_id, at))
+
+
+_caller_ids = iter(range(1000, 10**9))
+
+
+def make_caller(user_id: UserId, *permissions: Permission, rate_limit: int = 100) -> ApiKey:
+    """An authenticated key as a use case receives it, without issuing one."""
+    return ApiKey(
+        id=next(_caller_ids),
+        user_id=user_id,
+        name="caller",
+        prefix="rk_caller",
+        permissions=frozenset(permissions),
+        rate_limit=rate_limit,
+        is_active=True,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
