@@ -91,13 +91,13 @@ async def test_keyed_routes_spelled_another_way_need_the_key_and_count_it(
     key = await issue(build_container(settings), rate_limit=10)
     auth = bearer(key)["Authorization"]
     unkeyed = await call(app, "GET", "//api/resources")
-    assert unkeyed.status == 401
+    assert unkeyed.status == 401, unkeyed
     listed = await call(app, "GET", "/api//resources/", authorization=auth)
-    assert listed.status == 200
-    assert listed.headers["x-ratelimit-remaining"] == "9"
+    assert listed.status == 200, listed
+    assert listed.headers["x-ratelimit-remaining"] == "9", listed
     dotted = await call(app, "GET", "/api/./keys/..//resources", authorization=auth)
-    assert dotted.status == 200
-    assert dotted.headers["x-ratelimit-remaining"] == "8"
+    assert dotted.status == 200, dotted
+    assert dotted.headers["x-ratelimit-remaining"] == "8", dotted
     rows = await logged_rows(db, 3)
     assert [(r["path"], r["status_code"], r["api_key_id"]) for r in rows] == [
         ("/api/resources", 401, None),
