@@ -11,19 +11,32 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 import httpx
 
-from domain.webhook_retries import AttemptResult
+from domain.webhook_retries import REFUSED_PRIVATE, AttemptResult, failed_answer
 from domain.webhook_targets import AddressPolicy, AddressRefused, IPAddress, literal_ip
+
+log = logging.getLogger(__name__)
 
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 
 USER_AGENT = "keygate-webhooks/1.0"
-ERROR_SNIPPET = 200
+# Enough of a receiver's answer for its excerpt (domain failed_answer); the rest is
+# never read.
+EXCERPT_BYTES = 1024
+
+
+def _host_of(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or "?"
+    except ValueError:
+        return "?"
 
 
 async def resolve_host(host: str, port: int) -> Sequence[str]:
@@ -38,7 +51,7 @@ class SafeWebhookSender:
         *,
         timeout: float = 10.0,
         connect_timeout: float = 5.0,
-        max_response_bytes: int = 64 * 1024,
+        max_response_bytes: int = EXCERPT_BYTES,
         resolve: Resolver = resolve_host,
     ) -> None:
         self._policy = policy
@@ -82,7 +95,9 @@ class SafeWebhookSender:
             async with asyncio.timeout(self._timeout):
                 return await self._post(self._client, url, headers, body, result)
         except AddressRefused as exc:
-            return result(None, f"refused: {exc}")
+            # The detail (what a name resolved to) is the operator's, never the subscriber's.
+            log.info("webhook delivery to %s refused: %s", _host_of(url), exc)
+            return result(None, REFUSED_PRIVATE if exc.private else f"refused: {exc}")
         except TimeoutError:
             return result(None, f"timed out after {self._timeout:g}s")
         except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
@@ -100,7 +115,7 @@ class SafeWebhookSender:
     ) -> AttemptResult:
         target = httpx.URL(url)
         if target.scheme not in {"http", "https"}:
-            raise AddressRefused(f"scheme {target.scheme!r} is not allowed")
+            raise AddressRefused(f"scheme {target.scheme!r} is not allowed", private=False)
         port = target.port or (443 if target.scheme == "https" else 80)
         name = target.raw_host.decode("ascii")
         address = await self.checked_address(name, port)
@@ -118,8 +133,7 @@ class SafeWebhookSender:
         code = response.status_code
         if 200 <= code < 300:
             return result(code, None)
-        text = snippet[:ERROR_SNIPPET].decode("utf-8", "replace").strip()
-        return result(code, f"HTTP {code}" + (f": {text}" if text else ""))
+        return result(code, failed_answer(code, snippet))
 
     async def checked_address(self, host: str, port: int) -> IPAddress:
         """The address to connect to; refused when any address of `host` is not permitted,

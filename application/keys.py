@@ -17,7 +17,6 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.keys import (
-    DEFAULT_RATE_LIMIT,
     ApiKey,
     Caller,
     IssuedKey,
@@ -27,8 +26,10 @@ from domain.keys import (
     can_see,
     display_prefix,
     generate_raw_key,
+    granted_limits,
     hash_key,
     is_admin,
+    validate_user_id,
 )
 from domain.pagination import (
     PageInfo,
@@ -81,7 +82,7 @@ class IssueKey:
             key_hash=hash_key(raw),
             prefix=display_prefix(raw),
             permissions=frozenset(p.value for p in request.permissions),
-            rate_limit=request.rate_limit or DEFAULT_RATE_LIMIT,
+            rate_limit=granted_limits(caller, request).per_hour,
         )
         async with self._uow() as uow:
             key = await uow.keys.add(new)
@@ -121,6 +122,8 @@ class ListKeys:
             if user_id is not None:
                 raise PermissionDenied("Only an admin key may filter keys by userId")
             user_id = caller.user_id
+        elif user_id:
+            validate_user_id(user_id)
         codec = await self._codec()
         after_id = None
         if cursor is not None:

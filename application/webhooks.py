@@ -15,12 +15,12 @@ from application.ports.webhooks import (
     WebhookRepository,
     WebhookSender,
 )
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 from domain.keys import Caller, Permission, acting_user, can_see, is_admin, require
 from domain.pagination import PageInfo, PageRequest, page_info
 from domain.webhook_retries import RetryPolicy, decide
 from domain.webhook_signing import generate_secret, message_body, signed_headers
-from domain.webhook_targets import AddressPolicy, validate_url
+from domain.webhook_targets import AddressPolicy, delivery_target, validate_url
 from domain.webhooks import Delivery, Subscription, Webhook, parse_event_types
 
 
@@ -32,9 +32,15 @@ async def _visible_webhook(repo: WebhookRepository, caller: Caller, webhook_id: 
 
 
 class Subscribe:
-    def __init__(self, uow: UnitOfWorkFactory, policy: AddressPolicy) -> None:
+    """A user subscribes a target once, and holds at most `max_per_user` subscriptions:
+    each one multiplies every write's outbound requests."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, policy: AddressPolicy, *, max_per_user: int = 25
+    ) -> None:
         self._uow = uow
         self._policy = policy
+        self._max_per_user = max_per_user
 
     async def __call__(self, caller: Caller, url: str, event_types: Iterable[str]) -> Subscription:
         require(caller, Permission.WRITE)
@@ -44,7 +50,17 @@ class Subscribe:
             event_types=parse_event_types(event_types),
             secret=generate_secret(),
         )
+        target = delivery_target(new.url)
         async with self._uow() as uow:
+            existing = await uow.webhooks.subscriptions_of(new.user_id)
+            same = next((w for w in existing if delivery_target(w.url) == target), None)
+            if same is not None:
+                raise Conflict(f"This URL is already subscribed (webhook {same.id})")
+            if len(existing) >= self._max_per_user:
+                raise Conflict(
+                    f"A user may hold at most {self._max_per_user} webhook subscriptions;"
+                    " delete one first"
+                )
             webhook = await uow.webhooks.add(new)
         return Subscription(webhook=webhook, secret=new.secret)
 
@@ -130,7 +146,9 @@ class DispatchWebhooks:
         body = message_body(delivery.event_type, delivery.occurred_at, delivery.data)
         timestamp = int(self._clock.now().timestamp())
         headers = signed_headers(delivery.secret, delivery.message_id, timestamp, body)
-        result = await self._sender.send(delivery.url, headers, body)
+        # Whatever the sender reports is stored and shown to the subscriber: short and
+        # printable only.
+        result = (await self._sender.send(delivery.url, headers, body)).sanitised()
         outcome = decide(
             result, delivery.attempts, delivery.age, self._retry, self._random.random()
         )

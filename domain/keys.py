@@ -110,6 +110,18 @@ def validate_user_id(user_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyLimits:
+    """Every limit a key carries. A key issued with another key gets at most its
+    issuer's limits, window by window (`within`): a further window, or credits, is one
+    more field here and one more line there, and the rule covers it."""
+
+    per_hour: int = DEFAULT_RATE_LIMIT
+
+    def within(self, ceiling: KeyLimits) -> KeyLimits:
+        return KeyLimits(per_hour=min(self.per_hour, ceiling.per_hour))
+
+
+@dataclass(frozen=True, slots=True)
 class ApiKey:
     id: int
     user_id: UserId
@@ -125,6 +137,10 @@ class ApiKey:
     @property
     def is_admin(self) -> bool:
         return Permission.ADMIN in self.permissions
+
+    @property
+    def limits(self) -> KeyLimits:
+        return KeyLimits(per_hour=self.rate_limit)
 
     def allows(self, permission: Permission) -> bool:
         return permission in self.permissions or self.is_admin
@@ -225,3 +241,13 @@ def authorize_issue(caller: Caller | None, request: KeyRequest) -> None:
     if missing:
         names = ", ".join(sorted(p.value for p in missing))
         raise PermissionDenied(f"A key may only issue permissions it holds (missing: {names})")
+
+
+def granted_limits(caller: Caller | None, request: KeyRequest) -> KeyLimits:
+    """The limits a new key gets: what was asked (only an admin or the operator may ask),
+    else the defaults; and a key issued with a non-admin key never more than that key's,
+    so chaining keys cannot raise a limit."""
+    asked = KeyLimits(per_hour=request.rate_limit or DEFAULT_RATE_LIMIT)
+    if isinstance(caller, ApiKey) and not caller.is_admin:
+        return asked.within(caller.limits)
+    return asked

@@ -14,6 +14,11 @@ from domain.errors import FieldError, InvalidInput
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Stores take offsets as 64-bit integers; a page past any real table reads from here,
+# so a huge page number is an empty page, never an overflow.
+MAX_OFFSET = 2**62
+PAGE_RULE = "must be an integer >= 1"
+LIMIT_RULE = f"must be an integer >= 1 (values above {MAX_LIMIT} are capped)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +28,7 @@ class PageRequest:
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.limit
+        return min((self.page - 1) * self.limit, MAX_OFFSET)
 
 
 def page_request(page: int | None, limit: int | None) -> PageRequest:
@@ -31,12 +36,12 @@ def page_request(page: int | None, limit: int | None) -> PageRequest:
     if page is not None and page < 1:
         raise InvalidInput(
             "Invalid query parameter 'page'",
-            [FieldError("page", "must be an integer >= 1")],
+            [FieldError("page", PAGE_RULE)],
         )
     if limit is not None and limit < 1:
         raise InvalidInput(
             "Invalid query parameter 'limit'",
-            [FieldError("limit", f"must be an integer >= 1 (values above {MAX_LIMIT} are capped)")],
+            [FieldError("limit", LIMIT_RULE)],
         )
     return PageRequest(page or 1, min(limit or DEFAULT_LIMIT, MAX_LIMIT))
 

@@ -1,8 +1,9 @@
-"""When a failed webhook delivery is tried again, and when it is given up."""
+"""What a webhook delivery attempt records, when a failed one is tried again, and
+when it is given up."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain.webhooks import DeliveryStatus
 
@@ -36,6 +37,33 @@ class AttemptResult:
     status_code: int | None
     error: str | None
     latency_ms: float
+
+    def sanitised(self) -> AttemptResult:
+        """The result as it may be stored and shown to the subscriber: a short,
+        printable error, whatever the receiver or the network said."""
+        return self if self.error is None else replace(self, error=short_text(self.error))
+
+
+# The one thing a refused delivery says: neither what a name resolved to nor whether
+# it resolved at all, which would let any write key probe internal DNS.
+REFUSED_PRIVATE = "refused: private address"
+ERROR_MAX = 200
+EXCERPT_MAX = 100
+
+
+def short_text(text: str, limit: int = ERROR_MAX) -> str:
+    """`text` on one line of printable characters, at most `limit` of them: a receiver's
+    answer may hold anything (markup, escapes, megabytes), none of which belongs in a
+    delivery log."""
+    printable = "".join(c if c.isprintable() else " " for c in text)
+    flat = " ".join(printable.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def failed_answer(status_code: int, body: bytes) -> str:
+    """The error of an attempt the receiver answered with a non-2xx status."""
+    excerpt = short_text(body[: EXCERPT_MAX * 4].decode("utf-8", "replace"), EXCERPT_MAX)
+    return f"HTTP {status_code}" + (f": {excerpt}" if excerpt else "")
 
 
 @dataclass(frozen=True, slots=True)

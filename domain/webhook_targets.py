@@ -74,7 +74,12 @@ class AddressPolicy:
 
 
 class AddressRefused(Exception):
-    """A delivery target resolved to an address the policy does not permit."""
+    """A delivery target resolved to an address the policy does not permit (or to
+    none); `private` is False for a refusal that says nothing about addresses."""
+
+    def __init__(self, detail: str, *, private: bool = True) -> None:
+        super().__init__(detail)
+        self.private = private
 
 
 def literal_ip(host: str) -> IPAddress | None:
@@ -163,3 +168,20 @@ def validate_url(url: str, policy: AddressPolicy) -> str:
     if ip is not None and not policy.permits(ip):
         raise invalid("private, loopback and link-local targets are not allowed")
     return url
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def delivery_target(url: str) -> str:
+    """The place a (validated) URL delivers to, spelled one way: scheme and host in lower
+    case without the DNS root's trailing dot, no default port, '/' for an empty path and
+    no fragment (never sent). Two subscriptions with one target are one subscription."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removesuffix(".")
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    netloc = host if port in (None, DEFAULT_PORTS.get(parts.scheme.lower())) else f"{host}:{port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme.lower()}://{netloc}{parts.path or '/'}{query}"

@@ -35,6 +35,7 @@ from adapters.postgres.resource_counts import PostgresResourceCounts
 from adapters.postgres.resources import PostgresResourceReader, PostgresResourceWriter
 from adapters.postgres.retention import PostgresExpiredRecords
 from adapters.postgres.secrets import PostgresSecrets
+from adapters.postgres.sessions import PostgresSessionStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
 from application.health import CheckHealth
@@ -50,6 +51,7 @@ from application.resources import (
     ReplaceResource,
 )
 from application.retention import PurgeExpired
+from application.sessions import CheckSession, EndSession, PurgeExpiredSessions, StartSession
 from application.webhooks import (
     DispatchWebhooks,
     ListDeliveries,
@@ -151,6 +153,9 @@ class Container(containers.DeclarativeContainer):
             lambda s: timedelta(days=s.webhook_delivery_retention_days), settings
         ),
     )
+    session_store = providers.Singleton(
+        PostgresSessionStore, pool=pool, timeout=settings.provided.db_timeout
+    )
     services = providers.List(
         key_finder,
         secrets,
@@ -189,6 +194,13 @@ class Container(containers.DeclarativeContainer):
             job=purge_expired,
             at_stop=False,
         ),
+        providers.Singleton(
+            PeriodicTask,
+            name="dashboard-session-purge",
+            interval=RETENTION_PURGE_SECONDS,
+            job=providers.Singleton(PurgeExpiredSessions, store=session_store),
+            at_stop=False,
+        ),
         webhook_dispatcher,
     )
 
@@ -196,6 +208,9 @@ class Container(containers.DeclarativeContainer):
     dispatch_services = providers.List(webhook_dispatcher)
 
     session_codec = providers.Singleton(SessionCodec, secret=settings.provided.session_secret)
+    start_session = providers.Singleton(StartSession, store=session_store)
+    check_session = providers.Singleton(CheckSession, store=session_store)
+    end_session = providers.Singleton(EndSession, store=session_store)
     identity_provider = providers.Singleton(identity_provider_of, settings)
 
     database_probe = providers.Singleton(
@@ -218,7 +233,12 @@ class Container(containers.DeclarativeContainer):
     revoke_key = providers.Singleton(RevokeKey, uow=uow)
     rotate_key = providers.Singleton(RotateKey, uow=uow)
 
-    subscribe_webhook = providers.Singleton(Subscribe, uow=uow, policy=webhook_address_policy)
+    subscribe_webhook = providers.Singleton(
+        Subscribe,
+        uow=uow,
+        policy=webhook_address_policy,
+        max_per_user=settings.provided.webhook_max_per_user,
+    )
     list_webhooks = providers.Singleton(ListSubscriptions, uow=uow)
     unsubscribe_webhook = providers.Singleton(Unsubscribe, uow=uow)
     list_webhook_deliveries = providers.Singleton(ListDeliveries, uow=uow)

@@ -111,6 +111,7 @@ class Settings:
     webhook_retry_cap: float = 4 * 3600.0
     webhook_retry_window: float = 24 * 3600.0
     webhook_delivery_retention_days: int = 7
+    webhook_max_per_user: int = 25
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -156,6 +157,7 @@ class Settings:
             webhook_delivery_retention_days=_int(
                 env, "WEBHOOK_DELIVERY_RETENTION_DAYS", 7, 1, 3650
             ),
+            webhook_max_per_user=_int(env, "WEBHOOK_MAX_PER_USER", 25, 1, 10_000),
         )
         return settings.validate()
 

@@ -23,6 +23,7 @@ from tests.support.database import fresh_database, postgres_server
 # Tables the tests write to; emptied before each test that uses the database.
 TABLES = ("request_logs", "resources", "idempotency_keys", "quota_windows", "api_keys")
 TABLES += ("webhook_attempts", "webhook_deliveries", "webhook_events", "webhooks")
+TABLES += ("dashboard_sessions",)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,10 @@ INSERT INTO webhooks (user_id, url, event_types, secret) VALUES (%s, %s, %s, %s)
 RETURNING {WEBHOOK_COLUMNS}
 """
 SELECT_WEBHOOK = f"SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = %s"
+# A transaction-scoped lock per user: two subscribes of one user run one after the
+# other, so neither misses the other's row when checking duplicates and the cap.
+LOCK_USER_WEBHOOKS = "SELECT pg_advisory_xact_lock(hashtextextended('webhooks:' || %s, 0))"
+SELECT_USER_WEBHOOKS = f"SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE user_id = %s ORDER BY id"
 SELECT_WEBHOOK_PAGE = f"""
 SELECT {WEBHOOK_COLUMNS}, count(*) OVER () AS total FROM webhooks
 WHERE (%(user_id)s::text IS NULL OR user_id = %(user_id)s)
@@ -162,6 +166,11 @@ class PostgresWebhookRepository:
         cur = await self._conn.execute(SELECT_WEBHOOK, (webhook_id,))
         row = await cur.fetchone()
         return webhook_from_row(row) if row else None
+
+    async def subscriptions_of(self, user_id: UserId) -> Sequence[Webhook]:
+        await self._conn.execute(LOCK_USER_WEBHOOKS, (user_id,))
+        cur = await self._conn.execute(SELECT_USER_WEBHOOKS, (user_id,))
+        return [webhook_from_row(r) for r in await cur.fetchall()]
 
     async def list(
         self, user_id: UserId | None, page: PageRequest

@@ -26,6 +26,12 @@ class WebhookRepository(Protocol):
 
     async def get(self, webhook_id: int) -> Webhook | None: ...
 
+    async def subscriptions_of(self, user_id: UserId) -> Sequence[Webhook]:
+        """Every subscription of `user_id`, in id order; a concurrent call for the same
+        user in another unit of work waits until this one ends, so that what is read
+        here still holds when this unit of work adds to it."""
+        ...
+
     async def list(
         self, user_id: UserId | None, page: PageRequest
     ) -> tuple[Sequence[Webhook], int]: ...

@@ -6,13 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Response, Router
+from litestar import Litestar, Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
-from litestar.enums import MediaType
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import keys, webhooks
@@ -21,7 +17,8 @@ from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.edge import Edge, EdgeConfig
 from entrypoints.http.edge.methods import allow_table
-from entrypoints.http.errors import EXCEPTION_HANDLERS, error_body
+from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.openapi import StrictStructSchemaPlugin, openapi_config
 from entrypoints.http.strict_body import strict_json_body
 from entrypoints.lifecycle import running
 from entrypoints.web import router as web
@@ -112,34 +109,6 @@ def _lifespan(container: Container) -> Any:
     return lifespan
 
 
-async def _json_not_found(response: Response[Any]) -> Response[Any]:
-    # Litestar's OpenAPI router answers an unknown path under it with an HTML page;
-    # under /api every error is JSON.
-    if response.status_code == 404:
-        return Response(error_body("Not found"), status_code=404, media_type=MediaType.JSON)
-    return response
-
-
-def _openapi_config() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        openapi_router=Router(
-            "/api/docs", route_handlers=[], include_in_schema=False, after_request=_json_not_found
-        ),
-        title="keygate",
-        version=VERSION,
-        description=API_DESCRIPTION,
-        path="/api/docs",
-        # /api/docs is the document itself; /docs renders it (controllers/docs.py).
-        render_plugins=[JsonRenderPlugin(path="/", media_type=MediaType.JSON)],
-        components=Components(
-            security_schemes={
-                "bearer": SecurityScheme(type="http", scheme="bearer", description="rk_ API key")
-            }
-        ),
-        security=[{"bearer": []}],
-    )
-
-
 def create_app(container: Container) -> Litestar:
     # Litestar runs only the innermost before_request hook: a handler or controller
     # that sets its own must call strict_json_body too.
@@ -160,7 +129,8 @@ def create_app(container: Container) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[_lifespan(container)],
         request_max_body_size=MAX_BODY_BYTES,
-        openapi_config=_openapi_config(),
+        openapi_config=openapi_config(VERSION, API_DESCRIPTION),
+        plugins=[StrictStructSchemaPlugin()],
         debug=False,
     )
 

@@ -17,6 +17,7 @@ from domain.keys import ApiKey, IssuedKey, Permission, key_request
 from domain.pagination import page_request
 from entrypoints.http.controllers.common import checked_id
 from entrypoints.web.errors import status_and_headers
+from entrypoints.web.forms import read_form
 from entrypoints.web.responses import KEYS, redirect, render
 from entrypoints.web.session import Session
 from entrypoints.web.visit import Dashboard, Visit
@@ -97,13 +98,13 @@ async def create_key(
     issue_key: NamedDependency[IssueKey],
 ) -> Template:
     caller = visit.require()
-    form = await request.form()
+    form = await read_form(request)
     visit.check_csrf(form)
     values: dict[str, Any] = {
-        "name": str(form.get("name") or ""),
-        "permissions": [str(p) for p in form.getall("permissions", [])],
-        "user_id": str(form.get("user_id") or "").strip(),
-        "rate_limit": str(form.get("rate_limit") or "").strip(),
+        "name": form.text("name"),
+        "permissions": form.texts("permissions"),
+        "user_id": form.text("user_id").strip(),
+        "rate_limit": form.text("rate_limit").strip(),
     }
     try:
         wanted = key_request(
@@ -141,7 +142,7 @@ async def revoke(
     revoke_key: NamedDependency[RevokeKey],
 ) -> Redirect:
     caller = visit.require()
-    visit.check_csrf(await request.form())
+    visit.check_csrf(await read_form(request))
     await revoke_key(caller, checked_id(key_id, "API key"))
     return redirect(dashboard, request, f"{KEYS}?notice=revoked")
 
@@ -155,7 +156,7 @@ async def rotate(
     rotate_key: NamedDependency[RotateKey],
 ) -> Template:
     caller = visit.require()
-    visit.check_csrf(await request.form())
+    visit.check_csrf(await read_form(request))
     issued = await rotate_key(caller, checked_id(key_id, "API key"))
     session = None
     if visit.session.api_key is not None and caller.id == key_id:

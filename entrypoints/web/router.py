@@ -9,21 +9,20 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, Response, Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from domain.errors import DomainError
 from entrypoints.container import Container
 from entrypoints.web import keys, signin, usage
 from entrypoints.web.errors import (
     CsrfRejected,
     NotSignedIn,
+    any_error,
+    bad_form,
     csrf_rejected,
-    domain_error,
-    http_error,
 )
+from entrypoints.web.forms import BadForm
 from entrypoints.web.responses import SIGNIN, redirect
 from entrypoints.web.visit import Dashboard, provide_visit
 
@@ -38,6 +37,9 @@ USE_CASES = (
     "rotate_key",
     "key_usage",
     "recent_requests",
+    "start_session",
+    "check_session",
+    "end_session",
 )
 # Everything the pages load comes from this host: no CDN, no inline script or style.
 CONTENT_SECURITY_POLICY = (
@@ -95,8 +97,8 @@ def router(container: Container) -> Router:
         exception_handlers={
             NotSignedIn: not_signed_in,
             CsrfRejected: csrf_rejected,
-            DomainError: domain_error,
-            HTTPException: http_error,
+            BadForm: bad_form,
+            Exception: any_error,
         },
         response_headers=RESPONSE_HEADERS,
         include_in_schema=False,

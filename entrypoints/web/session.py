@@ -1,4 +1,7 @@
-"""Dashboard sessions: an encrypted, expiring cookie, plus its CSRF token.
+"""Dashboard sessions in the browser: an encrypted, expiring cookie, plus its CSRF token.
+
+A signed-in cookie names its server-side session (application/sessions.py), which every
+page checks, so signing out ends it everywhere, whoever kept a copy of the cookie.
 
 The cookie is sealed with AES-GCM rather than only signed because an API-key session
 carries the raw key (Authenticate needs it to re-check the key on every request, so
@@ -25,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from litestar.datastructures import Cookie
 
 from application.ports.identity import PendingLogin
-from domain.dashboard import SESSION_LIFETIME
+from application.sessions import StartedSession
 
 log = logging.getLogger("keygate.dashboard")
 
@@ -43,6 +46,8 @@ class Session:
     csrf: str
     expires_at: float
     user_id: str | None = None
+    # The server-side session a signed-in cookie belongs to.
+    session_id: str | None = None
     api_key: str | None = None
     display_name: str | None = None
     login: PendingLogin | None = None
@@ -52,7 +57,9 @@ class Session:
         return self.user_id is not None
 
     def csrf_matches(self, token: str | None) -> bool:
-        return token is not None and hmac.compare_digest(self.csrf.encode(), token.encode())
+        if token is None:
+            return False
+        return hmac.compare_digest(self.csrf.encode(), token.encode("utf-8", "surrogatepass"))
 
 
 def new_csrf() -> str:
@@ -76,13 +83,19 @@ class SessionCodec:
         return Session(csrf=new_csrf(), expires_at=self.now() + VISITOR_LIFETIME_SECONDS)
 
     def signed_in(
-        self, user_id: str, *, api_key: str | None = None, display_name: str | None = None
+        self,
+        user_id: str,
+        started: StartedSession,
+        *,
+        api_key: str | None = None,
+        display_name: str | None = None,
     ) -> Session:
         """A fresh session (new CSRF token: nothing from before sign-in carries over)."""
         return Session(
             csrf=new_csrf(),
-            expires_at=self.now() + SESSION_LIFETIME.total_seconds(),
+            expires_at=started.expires_at.timestamp(),
             user_id=user_id,
+            session_id=started.id,
             api_key=api_key,
             display_name=display_name,
         )
@@ -137,6 +150,7 @@ def _session_from(data: dict[str, Any]) -> Session:
         csrf=str(data["csrf"]),
         expires_at=float(data["expires_at"]),
         user_id=data.get("user_id"),
+        session_id=data.get("session_id"),
         api_key=data.get("api_key"),
         display_name=data.get("display_name"),
         login=PendingLogin(**login) if login else None,

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from application.keys import Authenticate
 from application.ports.identity import SignInFailed
 from application.quota import CheckQuota
+from application.sessions import EndSession, StartSession
 from domain.dashboard import oidc_user_id, signin_subject
 from domain.errors import (
     DomainError,
@@ -24,6 +25,7 @@ from domain.errors import (
 )
 from entrypoints.http.context import context_of
 from entrypoints.web.errors import status_and_headers
+from entrypoints.web.forms import read_form
 from entrypoints.web.responses import KEYS, SIGNIN, redirect, render
 from entrypoints.web.session import Session
 from entrypoints.web.visit import Dashboard, Visit
@@ -89,19 +91,21 @@ async def signin_with_key(
     visit: NamedDependency[Visit],
     check_quota: NamedDependency[CheckQuota],
     authenticate: NamedDependency[Authenticate],
+    start_session: NamedDependency[StartSession],
 ) -> Template | Redirect:
-    form = await request.form()
+    form = await read_form(request)
     visit.check_csrf(form)
     if dashboard.oidc is not None:
         raise PermissionDenied("Sign in with the identity provider")
     try:
         await _count_attempt(dashboard, request, check_quota)
-        raw_key = str(form.get("api_key") or "").strip()
+        raw_key = form.text("api_key").strip()
         key = await authenticate(raw_key)
+        started = await start_session(key.user_id)
     except (Unauthenticated, QuotaExceeded, ServiceUnavailable) as exc:
         return _refused(dashboard, request, visit, exc)
     session = dashboard.codec.signed_in(
-        key.user_id, api_key=raw_key, display_name=f"{key.user_id} ({key.prefix}…)"
+        key.user_id, started, api_key=raw_key, display_name=f"{key.user_id} ({key.prefix}…)"
     )
     return redirect(dashboard, request, KEYS, session)
 
@@ -113,7 +117,7 @@ async def oidc_login(
     visit: NamedDependency[Visit],
     check_quota: NamedDependency[CheckQuota],
 ) -> Template | Redirect:
-    form = await request.form()
+    form = await read_form(request)
     visit.check_csrf(form)
     if dashboard.oidc is None:
         raise PermissionDenied("No identity provider is configured")
@@ -140,6 +144,7 @@ async def oidc_callback(
     request: Request[Any, Any, Any],
     dashboard: NamedDependency[Dashboard],
     visit: NamedDependency[Visit],
+    start_session: NamedDependency[StartSession],
     code: FromQuery[str | None] = None,
     oauth_state: Annotated[str | None, QueryParameter(name="state")] = None,
     error: FromQuery[str | None] = None,
@@ -149,7 +154,7 @@ async def oidc_callback(
     login = visit.session.login
     # The pending login is used up whatever happens: a callback cannot be replayed.
     spent = replace(visit.session, login=None)
-    if login is None or oauth_state is None or not hmac.compare_digest(login.state, oauth_state):
+    if login is None or oauth_state is None or not _same(login.state, oauth_state):
         return _signin(dashboard, request, visit, 400, "This sign-in link is not valid any more; "
                        "please start again.", session=spent)  # fmt: skip
     if error or not code:
@@ -160,10 +165,15 @@ async def oidc_callback(
         identity = await dashboard.oidc.identity(code, login)
     except SignInFailed as exc:
         return _signin(dashboard, request, visit, 401, str(exc), session=spent)
-    session = dashboard.codec.signed_in(
-        oidc_user_id(identity.issuer, identity.subject), display_name=identity.display_name
-    )
+    user_id = oidc_user_id(identity.issuer, identity.subject)
+    started = await start_session(user_id)
+    session = dashboard.codec.signed_in(user_id, started, display_name=identity.display_name)
     return redirect(dashboard, request, KEYS, session)
+
+
+def _same(expected: str, given: str) -> bool:
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters.
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 @post("/signout", include_in_schema=False)
@@ -171,8 +181,12 @@ async def signout(
     request: Request[Any, Any, Any],
     dashboard: NamedDependency[Dashboard],
     visit: NamedDependency[Visit],
+    end_session: NamedDependency[EndSession],
 ) -> Redirect:
-    visit.check_csrf(await request.form())
+    visit.check_csrf(await read_form(request))
+    # Ended on the server, not only forgotten by this browser: a kept copy of the
+    # cookie is then worth nothing, on any instance.
+    await end_session(visit.session.session_id)
     return redirect(dashboard, request, f"{SIGNIN}?notice=signed-out", clear=True)
 
 

@@ -11,10 +11,12 @@ from litestar.di import NamedDependency
 
 from application.keys import Authenticate
 from application.ports.identity import IdentityProvider
+from application.sessions import CheckSession
 from domain.dashboard import session_principal
 from domain.errors import Unauthenticated
 from domain.keys import ApiKey
 from entrypoints.web.errors import CsrfRejected, NotSignedIn
+from entrypoints.web.forms import Form
 from entrypoints.web.session import COOKIE_NAME, Session, SessionCodec
 
 
@@ -45,8 +47,8 @@ class Visit:
             raise NotSignedIn()
         return self.caller
 
-    def check_csrf(self, form: Any) -> None:
-        if not self.session.csrf_matches(form.get("csrf")):
+    def check_csrf(self, form: Form) -> None:
+        if not self.session.csrf_matches(form.text("csrf")):
             raise CsrfRejected()
 
 
@@ -54,6 +56,7 @@ async def provide_visit(
     request: Request[Any, Any, Any],
     dashboard: NamedDependency[Dashboard],
     authenticate: NamedDependency[Authenticate],
+    check_session: NamedDependency[CheckSession],
 ) -> Visit:
     codec = dashboard.codec
     session = codec.open(request.cookies.get(COOKIE_NAME))
@@ -61,6 +64,10 @@ async def provide_visit(
         return Visit(codec.visitor(), None, new=True)
     if not session.signed_in or session.user_id is None:
         return Visit(session, None)
+    if not await check_session(session.session_id):
+        # Signed out (here or on another instance), or a cookie from before sessions
+        # were kept on the server: either way, no longer anyone's session.
+        raise NotSignedIn("ended", clear=True)
     if session.api_key is None:
         return Visit(session, session_principal(session.user_id, datetime.now(UTC)))
     try:

@@ -10,6 +10,7 @@ from tests.fakes.keys import InMemoryKeys, RecordingUsage, make_caller
 from tests.fakes.quota import InMemoryQuotaStore
 from tests.fakes.request_log import InMemoryRequestLog
 from tests.fakes.resources import FixedSecrets, InMemoryIdempotency, InMemoryResources
+from tests.fakes.sessions import InMemorySessionStore
 from tests.fakes.uow import InMemoryUnitOfWork
 from tests.fakes.webhooks import InMemoryWebhooks, ScriptedSender
 
@@ -21,6 +22,7 @@ __all__ = [
     "InMemoryQuotaStore",
     "InMemoryRequestLog",
     "InMemoryResources",
+    "InMemorySessionStore",
     "InMemoryUnitOfWork",
     "InMemoryWebhooks",
     "RecordingUsage",

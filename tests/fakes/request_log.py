@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry, UsageCounts
@@ -19,13 +21,35 @@ def _percentile(values: list[float], fraction: float) -> float | None:
     return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 3)
 
 
+def _as_real(value: float) -> float:
+    """What a `real` column gives back: the nearest single-precision value, read as the
+    shortest decimal that names it (PostgreSQL's float4 output)."""
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        shortest = float(f"{single:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", shortest))[0] == single:
+            return shortest
+    return single
+
+
+def _as_stored(entry: RequestLogEntry) -> RequestLogEntry:
+    """As the table keeps a row: text holds no NUL (the sink writes U+FFFD instead)."""
+    ip = entry.ip_address.replace("\x00", "\ufffd") if entry.ip_address else entry.ip_address
+    return replace(
+        entry,
+        path=entry.path.replace("\x00", "\ufffd"),
+        ip_address=ip,
+        response_time_ms=_as_real(entry.response_time_ms),
+    )
+
+
 class InMemoryRequestLog:
     def __init__(self) -> None:
         self.rows: list[LoggedRequest] = []
 
     # RequestLogSink
     def record(self, entry: RequestLogEntry) -> None:
-        self.rows.append(LoggedRequest(len(self.rows) + 1, entry))
+        self.rows.append(LoggedRequest(len(self.rows) + 1, _as_stored(entry)))
 
     # RequestLogQueries
     async def usage_counts(self, key_id: int, since: datetime) -> UsageCounts:

@@ -54,6 +54,11 @@ class InMemoryWebhooks:
         row = self.rows.get(webhook_id)
         return row[0] if row else None
 
+    async def subscriptions_of(self, user_id: UserId) -> Sequence[Webhook]:
+        return sorted(
+            (w for w, _ in self.rows.values() if w.user_id == user_id), key=lambda w: w.id
+        )
+
     async def list(
         self, user_id: UserId | None, page: PageRequest
     ) -> tuple[Sequence[Webhook], int]:

@@ -1,3 +1,6 @@
+"""What only the PostgreSQL quota store promises: one small row per subject, batches
+across processes. The answers both stores give are in tests/contract/test_quota_store.py."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from adapters.postgres.quota import PostgresQuotaStore
-from domain.quota import Window, take
 from entrypoints.container import Container
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -15,19 +17,6 @@ T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 def store(container: Container) -> PostgresQuotaStore:
     return container.quota_store()
-
-
-async def test_matches_the_domain_arithmetic_step_by_step(open_container: Container) -> None:
-    """The SQL function and domain/quota.py (which the fake uses) agree on every answer."""
-    pg = store(open_container)
-    rng = random.Random(3)
-    window: Window | None = None
-    at = T0
-    for _ in range(400):
-        at += timedelta(seconds=rng.choice([0.2, 1, 7, 59, 61, 600, 1800]))
-        window, expected = take(window, 12, at.timestamp())
-        actual = await pg.take("key:contract", 12, now=at)
-        assert actual == expected, at
 
 
 async def test_state_is_one_small_row_per_subject(open_container: Container, db: str) -> None:
@@ -39,23 +28,6 @@ async def test_state_is_one_small_row_per_subject(open_container: Container, db:
             "SELECT array_length(counts, 1) FROM quota_windows WHERE subject = 'key:1'"
         ).fetchall()
     assert rows == [(61,)]
-
-
-async def test_concurrent_takes_never_exceed_the_limit(open_container: Container) -> None:
-    pg = store(open_container)
-    results = await asyncio.gather(*(pg.take("key:race", 20) for _ in range(60)))
-    assert sum(r.admitted for r in results) == 20
-    assert sorted(r.remaining for r in results if r.admitted) == list(range(20))
-
-
-async def test_retry_after_then_admitted(open_container: Container) -> None:
-    pg = store(open_container)
-    for i in range(3):
-        assert (await pg.take("key:retry", 3, now=T0 + timedelta(seconds=10 * i))).admitted
-    refused = await pg.take("key:retry", 3, now=T0 + timedelta(seconds=100))
-    assert not refused.admitted and refused.retry_after == 3560
-    later = T0 + timedelta(seconds=100 + refused.retry_after)
-    assert (await pg.take("key:retry", 3, now=later)).admitted
 
 
 async def test_batches_from_many_processes_stay_exact_per_subject(

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.types.json import Json
+from psycopg_pool import AsyncConnectionPool
 
 from application.ports.webhooks import NewWebhook
 from domain.webhook_signing import encode_data
@@ -66,7 +67,11 @@ async def subscribe(
 async def record(container: Container, event_type: str, data: dict[str, Any]) -> int:
     """Queue an event with arbitrary data as the resource triggers do (migration 0010):
     stored only when someone subscribes to its type. Returns the deliveries queued."""
-    async with container.pool().connection() as conn, conn.transaction():
+    return await record_on(container.pool(), event_type, data)
+
+
+async def record_on(pool: AsyncConnectionPool, event_type: str, data: dict[str, Any]) -> int:
+    async with pool.connection() as conn, conn.transaction():
         kind = EventType(event_type).value
         cur = await conn.execute(
             "INSERT INTO webhook_events (event_type, data) SELECT %s, %s"

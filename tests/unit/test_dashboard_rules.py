@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from application.sessions import StartedSession
 from domain.dashboard import oidc_user_id, session_principal, signin_subject
 from domain.errors import PermissionDenied
 from domain.keys import KeyRequest, Permission, authorize_issue, can_see
@@ -14,6 +15,8 @@ from domain.request_log import HourCount
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.web.chart import bar_chart
 from entrypoints.web.session import SessionCodec
+
+LIFE = timedelta(hours=8)
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -49,15 +52,16 @@ def test_sealed_session_round_trips_and_rejects_tampering_and_age() -> None:
     codec = SessionCodec("k" * 40, clock=lambda: now[0])
     # Markers long enough that random ciphertext cannot contain them by chance.
     user, key = "user-plaintext-marker", "rk_plaintext_key_marker"
-    session = codec.signed_in(user, api_key=key, display_name="Ada")
+    started = StartedSession("session-id-marker", datetime.fromtimestamp(now[0], UTC) + LIFE)
+    session = codec.signed_in(user, started, api_key=key, display_name="Ada")
     sealed = codec.seal(session)
-    assert key not in sealed and user not in sealed
+    assert key not in sealed and user not in sealed and started.id not in sealed
     assert codec.open(sealed) == session
     flipped = sealed[:-2] + ("A" if sealed[-2] != "A" else "B") + sealed[-1]
     assert codec.open(flipped) is None
     assert codec.open("garbage") is None and codec.open("") is None
     assert SessionCodec("j" * 40, clock=lambda: now[0]).open(sealed) is None
-    now[0] += timedelta(hours=8).total_seconds()
+    now[0] += LIFE.total_seconds()
     assert codec.open(sealed) is None
 
 

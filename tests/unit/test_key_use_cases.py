@@ -173,3 +173,17 @@ async def test_check_quota_raises_with_retry_after_and_fails_as_configured(
     with pytest.raises(ServiceUnavailable):
         await check("key:1", 1)
     assert await CheckQuota(store, fail_open=True)("key:1", 1) is None
+
+
+async def test_a_key_issued_with_a_key_gets_at_most_its_limits(keys: InMemoryKeys) -> None:
+    issue = IssueKey(keys)
+    read = frozenset({R})
+    parent = (await issue(KeyRequest("p", read, "u", rate_limit=20), OPERATOR, "u")).key
+    child = (await issue(KeyRequest("c", read), parent, "ignored")).key
+    grandchild = (await issue(KeyRequest("g", read), child, "ignored")).key
+    assert (child.rate_limit, grandchild.rate_limit) == (20, 20)
+    generous = (await issue(KeyRequest("big", read, "u", rate_limit=5000), OPERATOR, "u")).key
+    assert (await issue(KeyRequest("c", read), generous, "x")).key.rate_limit == 100
+    admin = (await issue(KeyRequest("a", frozenset({A}), "root", rate_limit=1), OPERATOR, "x")).key
+    chosen = await issue(KeyRequest("s", read, "u2", rate_limit=900), admin, "x")
+    assert chosen.key.rate_limit == 900

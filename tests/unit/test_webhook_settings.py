@@ -46,3 +46,10 @@ def test_webhook_delivery_retention_is_days_and_defaults_to_a_week() -> None:
 def test_bad_webhook_settings_are_named(env: dict[str, str], name: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env(env)
+
+
+def test_the_subscription_cap_per_user_is_configurable() -> None:
+    assert Settings.from_env({}).webhook_max_per_user == 25
+    assert Settings.from_env({"WEBHOOK_MAX_PER_USER": "3"}).webhook_max_per_user == 3
+    with pytest.raises(SettingsError, match="WEBHOOK_MAX_PER_USER"):
+        Settings.from_env({"WEBHOOK_MAX_PER_USER": "0"})

@@ -11,10 +11,10 @@ from application.webhooks import (
     Subscribe,
     Unsubscribe,
 )
-from domain.errors import InvalidInput, NotFound, PermissionDenied
+from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.keys import OPERATOR, OPERATOR_USER_ID, Permission
 from domain.pagination import PageRequest
-from domain.webhook_retries import AttemptResult, RetryPolicy
+from domain.webhook_retries import ERROR_MAX, AttemptResult, RetryPolicy
 from domain.webhook_signing import sign
 from domain.webhook_targets import AddressPolicy
 from domain.webhooks import DeliveryStatus
@@ -144,3 +144,31 @@ async def test_a_failed_attempt_is_retried_later_and_410_ends_the_subscription(
     statuses = {d.status for d in uow.webhooks.deliveries_by_id.values()}
     assert statuses == {DeliveryStatus.FAILED}
     assert second.id in uow.webhooks.deliveries_by_id
+
+
+async def test_one_subscription_per_target_and_a_cap_per_user(uow: InMemoryUnitOfWork) -> None:
+    capped = Subscribe(uow, AddressPolicy(), max_per_user=3)
+    first = (await capped(ALICE, "https://Hooks.Example.:443/in#x", EVENTS)).webhook
+    for same in ("https://hooks.example/in", "HTTPS://hooks.example/in#y"):
+        with pytest.raises(Conflict, match=f"already subscribed \\(webhook {first.id}\\)"):
+            await capped(ALICE, same, ["resource.deleted"])
+    # Another user, path, query or port is another target.
+    await capped(BOB, "https://hooks.example/in", EVENTS)
+    await capped(ALICE, "https://hooks.example/in?x=1", EVENTS)
+    await capped(ALICE, "https://hooks.example:8443/in", EVENTS)
+    with pytest.raises(Conflict, match="at most 3 webhook subscriptions"):
+        await capped(ALICE, "https://hooks.example/other", EVENTS)
+    await Unsubscribe(uow)(ALICE, first.id)
+    await capped(ALICE, "https://hooks.example/in", EVENTS)
+
+
+async def test_what_a_sender_reports_is_stored_short_and_printable(
+    uow: InMemoryUnitOfWork, clock: FakeClock
+) -> None:
+    await subscribe(uow)(ALICE, URL, EVENTS)
+    [delivery] = uow.webhooks.publish("resource.created", {"id": 1})
+    noisy = "ConnectError:\r\n\x1b[2J" + "z" * 5000
+    await dispatcher(uow, ScriptedSender([AttemptResult(None, noisy, 1.0)]), clock)()
+    error = uow.webhooks.deliveries_by_id[delivery.id].last_error
+    assert error is not None and error.startswith("ConnectError: [2Jzzz")
+    assert len(error) <= ERROR_MAX and error.isprintable()

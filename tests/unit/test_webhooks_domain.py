@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.errors import InvalidInput
-from domain.webhook_retries import AttemptResult, RetryPolicy, decide
+from domain.webhook_retries import AttemptResult, RetryPolicy, decide, failed_answer, short_text
 from domain.webhook_signing import generate_secret, message_body, sign, signed_headers
 from domain.webhook_targets import AddressPolicy, validate_url
 from domain.webhooks import DeliveryStatus, parse_event_types
@@ -211,3 +211,13 @@ def test_numbers_beyond_a_double_are_null_as_in_the_api_never_infinity() -> None
     body = message_body("resource.created", datetime(2026, 1, 2, tzinfo=UTC), data)
     assert json.loads(body)["data"] == {"metadata": {"big": None, "list": [1.5, None, {"n": None}]}}
     assert b"Infinity" not in body and b"NaN" not in body
+
+
+def test_short_text_is_one_printable_line_of_bounded_length() -> None:
+    assert short_text("a\x1b[0m\r\n\tb  \x00 c") == "a [0m b c"
+    long = short_text("x" * 1000, 50)
+    assert len(long) == 50 and long.endswith("…")
+    assert failed_answer(500, b"") == "HTTP 500"
+    assert failed_answer(503, b"  busy\n") == "HTTP 503: busy"
+    assert len(failed_answer(500, b"y" * 10_000)) == len("HTTP 500: ") + 100
+    assert failed_answer(500, b"\xff\xfe ok") == "HTTP 500: \ufffd\ufffd ok"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -165,25 +167,39 @@ async def test_signout_ends_the_session(web: Client, open_container: Container) 
     assert (await web.get("/dashboard/keys", follow_redirects=False)).status_code == 303
 
 
-async def test_expired_or_forged_session_is_refused(web: Client, open_container: Container) -> None:
+async def test_expired_forged_or_unbacked_session_is_refused(
+    web: Client, open_container: Container
+) -> None:
     issued = await issue(open_container)
+    started = await open_container.start_session()("alice")
     now = time.time()
     past = SessionCodec(SESSION_SECRET, clock=lambda: now - SESSION_LIFETIME.total_seconds() - 1)
-    expired = past.seal(past.signed_in("alice", api_key=issued.raw_key))
+    early = replace(started, expires_at=datetime.fromtimestamp(now - 1, UTC))
+    expired = past.seal(past.signed_in("alice", early, api_key=issued.raw_key))
     web.cookies.set(COOKIE_NAME, expired, path="/dashboard")
     response = await web.get("/dashboard/keys", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/dashboard/signin"
 
-    forged = SessionCodec("f" * 40).seal(
-        SessionCodec("f" * 40).signed_in("alice", api_key=issued.raw_key)
-    )
-    web.cookies.set(COOKIE_NAME, forged, path="/dashboard")
+    forged = SessionCodec("f" * 40)
+    sealed = forged.seal(forged.signed_in("alice", started, api_key=issued.raw_key))
+    web.cookies.set(COOKIE_NAME, sealed, path="/dashboard")
     assert (await web.get("/dashboard/keys", follow_redirects=False)).status_code == 303
 
+    # Sealed with the right secret but naming no session the server started: refused.
     good = SessionCodec(SESSION_SECRET)
+    unbacked = replace(started, id="never-started")
     web.cookies.set(
-        COOKIE_NAME, good.seal(good.signed_in("alice", api_key=issued.raw_key)), path="/dashboard"
+        COOKIE_NAME,
+        good.seal(good.signed_in("alice", unbacked, api_key=issued.raw_key)),
+        path="/dashboard",
+    )
+    assert (await web.get("/dashboard/keys", follow_redirects=False)).status_code == 303
+
+    web.cookies.set(
+        COOKIE_NAME,
+        good.seal(good.signed_in("alice", started, api_key=issued.raw_key)),
+        path="/dashboard",
     )
     assert (await web.get("/dashboard/keys", follow_redirects=False)).status_code == 200
 

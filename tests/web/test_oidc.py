@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from domain.dashboard import oidc_user_id
+from entrypoints.web.session import COOKIE_NAME
 from tests.support.clients import Client
 from tests.support.dashboard import DashboardFactory, csrf_for, csrf_of
 from tests.support.oidc_provider import (
@@ -106,6 +107,42 @@ async def test_a_callback_cannot_be_used_twice(oidc_web: Client) -> None:
     await oidc_web.post("/dashboard/signout", data={"csrf": csrf})
     again = await oidc_web.get(callback, follow_redirects=False)
     assert again.status_code == 400
+    assert not await signed_in(oidc_web)
+
+
+async def test_signing_out_ends_a_provider_session_on_every_instance(
+    oidc_web: Client, dashboard_client_of: DashboardFactory, provider: Provider
+) -> None:
+    assert (await login(oidc_web)).status_code == 303
+    cookie = oidc_web.cookies.get(COOKIE_NAME, path="/dashboard")
+    csrf = await csrf_for(oidc_web)
+    async with dashboard_client_of(**provider_settings(provider.issuer)) as other:
+        other.cookies.set(COOKIE_NAME, cookie, path="/dashboard")
+        assert await signed_in(other)
+        await oidc_web.post("/dashboard/signout", data={"csrf": csrf}, follow_redirects=False)
+        other.cookies.set(COOKIE_NAME, cookie, path="/dashboard")
+        replayed = await other.post(
+            "/dashboard/keys",
+            data={"csrf": csrf, "name": "after sign-out", "permissions": ["read"]},
+            follow_redirects=False,
+        )
+        assert replayed.status_code == 303
+        assert replayed.headers["location"] == "/dashboard/signin?notice=ended"
+        other.cookies.set(COOKIE_NAME, cookie, path="/dashboard")
+        assert not await signed_in(other)
+
+
+@pytest.mark.parametrize("state", ["\u00e9t\u00e9", "\U0001f600", "\x00"])
+async def test_a_callback_with_a_state_of_any_characters_is_a_400_page(
+    oidc_web: Client, state: str
+) -> None:
+    callback = await start_login(oidc_web)
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    response = await oidc_web.get(
+        "/dashboard/auth/callback", params={"state": state, "code": code}, follow_redirects=False
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("text/html")
     assert not await signed_in(oidc_web)
 
 

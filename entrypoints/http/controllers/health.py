@@ -23,7 +23,8 @@ class HealthBody(msgspec.Struct):
     description="Public and not rate limited. 503 with status 'unavailable' when the "
     "database cannot be reached.",
     tags=["health"],
-    security=[],
+    # One empty requirement: no key needed (an empty list would inherit the bearer default).
+    security=[{}],
 )
 async def health(
     request: Request[Any, Any, Any], check_health: NamedDependency[CheckHealth]

@@ -8,25 +8,50 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.params import JSONBody, QueryParameter
 
 from application.keys import IssueKey, ListKeys, RevokeKey, RotateKey
 from application.request_log import KeyUsage
-from domain.keys import NAME_MAX, USER_ID_MAX, key_request
-from domain.pagination import page_request
+from domain.keys import MAX_RATE_LIMIT, NAME_MAX, USER_ID_MAX, Permission, key_request
 from entrypoints.http.context import context_of
-from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id
+from entrypoints.http.controllers.common import (
+    NO_STORE,
+    Cursor,
+    KeyId,
+    Limit,
+    Page,
+    caller_of,
+    paging,
+    path_id,
+)
 from entrypoints.http.error_docs import errors
+from entrypoints.http.openapi import JSON_INTEGER, NO_NUL, NOT_BLANK, documented
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.keys import IssuedKeyView, KeyView
 from entrypoints.views.usage import UsageView
 
 
 class RegisterBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
-    permissions: list[str] = msgspec.field(default_factory=lambda: ["read"])
-    user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=USER_ID_MAX)] | None = None
-    rate_limit: int | None = None
+    name: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=NAME_MAX), documented(pattern=NOT_BLANK)
+    ]
+    permissions: Annotated[
+        list[str],
+        documented(
+            min_items=1, items=Schema(type=OpenAPIType.STRING, enum=[p.value for p in Permission])
+        ),
+    ] = msgspec.field(default_factory=lambda: ["read"])
+    user_id: (
+        Annotated[
+            str, msgspec.Meta(min_length=1, max_length=USER_ID_MAX), documented(pattern=NO_NUL)
+        ]
+        | None
+    ) = None
+    rate_limit: (
+        Annotated[int, documented(minimum=1, maximum=MAX_RATE_LIMIT, description=JSON_INTEGER)]
+        | None
+    ) = None
 
 
 class KeyList(msgspec.Struct):
@@ -69,18 +94,22 @@ async def register(
 async def list_keys(
     request: Request[Any, Any, Any],
     list_keys: NamedDependency[ListKeys],
-    page: Annotated[int | None, QueryParameter(ge=1)] = None,
-    limit: Annotated[int | None, QueryParameter(ge=1)] = None,
-    user_id: Annotated[str | None, QueryParameter(name="userId")] = None,
-    cursor: Annotated[
+    page: Page = None,
+    limit: Limit = None,
+    user_id: Annotated[
         str | None,
-        QueryParameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
+        QueryParameter(
+            name="userId",
+            description="Admin keys only",
+            schema_extra={"pattern": NO_NUL, "max_length": USER_ID_MAX},
+        ),
     ] = None,
+    cursor: Cursor = None,
 ) -> Response[KeyList]:
     keys, info = await list_keys(
         caller_of(request),
         user_id,
-        page_request(page, limit),
+        paging(page, limit),
         cursor,
         page_given=page is not None,
     )
@@ -88,20 +117,20 @@ async def list_keys(
 
 
 @delete(
-    "/keys/{key_id:int}",
+    "/keys/{key_id:str}",
     status_code=204,
     summary="Revoke a key",
     tags=["keys"],
     responses=errors(404),
 )
 async def revoke_key(
-    request: Request[Any, Any, Any], key_id: FromPath[int], revoke_key: NamedDependency[RevokeKey]
+    request: Request[Any, Any, Any], key_id: KeyId, revoke_key: NamedDependency[RevokeKey]
 ) -> None:
-    await revoke_key(caller_of(request), checked_id(key_id, "API key"))
+    await revoke_key(caller_of(request), path_id(key_id, "API key"))
 
 
 @post(
-    "/keys/{key_id:int}/rotate",
+    "/keys/{key_id:str}/rotate",
     status_code=201,
     responses=errors(403, 404, 409),
     summary="Rotate a key",
@@ -110,22 +139,22 @@ async def revoke_key(
     tags=["keys"],
 )
 async def rotate_key(
-    request: Request[Any, Any, Any], key_id: FromPath[int], rotate_key: NamedDependency[RotateKey]
+    request: Request[Any, Any, Any], key_id: KeyId, rotate_key: NamedDependency[RotateKey]
 ) -> Response[IssuedKeyView]:
-    issued = await rotate_key(caller_of(request), checked_id(key_id, "API key"))
+    issued = await rotate_key(caller_of(request), path_id(key_id, "API key"))
     return present(request, IssuedKeyView.of(issued), status=201, headers=NO_STORE)
 
 
 @get(
-    "/keys/{key_id:int}/usage",
+    "/keys/{key_id:str}/usage",
     responses=errors(404),
     summary="Usage of a key over the last 24 hours",
     tags=["keys"],
 )
 async def key_usage(
-    request: Request[Any, Any, Any], key_id: FromPath[int], key_usage: NamedDependency[KeyUsage]
+    request: Request[Any, Any, Any], key_id: KeyId, key_usage: NamedDependency[KeyUsage]
 ) -> Response[UsageView]:
-    report = await key_usage(caller_of(request), checked_id(key_id, "API key"))
+    report = await key_usage(caller_of(request), path_id(key_id, "API key"))
     return present(request, UsageView.of(report))
 
 

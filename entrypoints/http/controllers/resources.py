@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from application.resources import (
     CreateResource,
@@ -21,25 +21,39 @@ from application.resources import (
     PatchResource,
     ReplaceResource,
 )
-from domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from domain.resource_queries import SEARCH_MAX, Order, Sort
 from domain.resources import (
     CATEGORY_MAX,
     DESCRIPTION_MAX,
-    MAX_ID,
     NAME_MAX,
     Resource,
     ResourceDraft,
     ResourcePatch,
 )
-from entrypoints.http.controllers.common import caller_of
+from domain.storable import METADATA_MAX_DEPTH
+from entrypoints.http.controllers.common import (
+    Cursor,
+    Limit,
+    Page,
+    ResourceId,
+    caller_of,
+    path_id,
+    query_int,
+)
 from entrypoints.http.error_docs import errors
+from entrypoints.http.openapi import JSON_OBJECT, NO_NUL, documented
 from entrypoints.http.presenter import Pagination, present
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
-Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX)]
-Category = Annotated[str, msgspec.Meta(max_length=CATEGORY_MAX)]
-Metadata = dict[str, Any]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX), documented(pattern=NO_NUL)]
+Description = Annotated[str, msgspec.Meta(max_length=DESCRIPTION_MAX), documented(pattern=NO_NUL)]
+Category = Annotated[str, msgspec.Meta(max_length=CATEGORY_MAX), documented(pattern=NO_NUL)]
+Metadata = Annotated[
+    dict[str, Any],
+    documented(
+        **JSON_OBJECT,
+        description=f"Any JSON object, nested at most {METADATA_MAX_DEPTH} levels deep",
+    ),
+]
 
 
 class ResourceInput(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -98,8 +112,34 @@ class ResourceList(msgspec.Struct):
     pagination: Pagination
 
 
-ResourceId = Annotated[
-    int, PathParameter(description=f"Resource id, 1..{MAX_ID}; anything else is a 404")
+CategoryFilter = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=CATEGORY_MAX, description="Exact category", schema_extra={"pattern": NO_NUL}
+    ),
+]
+Search = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=SEARCH_MAX,
+        description="Case-insensitive substring of name or description",
+        schema_extra={"pattern": NO_NUL},
+    ),
+]
+# Typed as str so the domain's error names the allowed values; the enum is still in
+# the document.
+SortBy = Annotated[
+    str | None,
+    QueryParameter(
+        description="Sort key (default created_at)",
+        schema_extra={"enum": [s.value for s in Sort]},
+    ),
+]
+Direction = Annotated[
+    str | None,
+    QueryParameter(
+        description="Direction (default desc)", schema_extra={"enum": [o.value for o in Order]}
+    ),
 ]
 IfMatch = Annotated[
     str | None,
@@ -142,50 +182,19 @@ class ResourceController(Controller):
         self,
         request: Request[Any, Any, Any],
         list_resources: NamedDependency[ListResources],
-        page: Annotated[
-            int | None, QueryParameter(ge=1, description="Page number, from 1 (default 1)")
-        ] = None,
-        limit: Annotated[
-            int | None,
-            QueryParameter(
-                ge=1,
-                description=f"Page size (default {DEFAULT_LIMIT}); above {MAX_LIMIT} is capped",
-            ),
-        ] = None,
-        category: Annotated[
-            str | None, QueryParameter(max_length=CATEGORY_MAX, description="Exact category")
-        ] = None,
-        search: Annotated[
-            str | None,
-            QueryParameter(
-                max_length=SEARCH_MAX,
-                description="Case-insensitive substring of name or description",
-            ),
-        ] = None,
-        # Typed as str so the domain's error names the allowed values; the enum is
-        # still in the document.
-        sort: Annotated[
-            str | None,
-            QueryParameter(
-                description="Sort key (default created_at)",
-                schema_extra={"enum": [s.value for s in Sort]},
-            ),
-        ] = None,
-        order: Annotated[
-            str | None,
-            QueryParameter(
-                description="Direction (default desc)",
-                schema_extra={"enum": [o.value for o in Order]},
-            ),
-        ] = None,
-        cursor: Annotated[
-            str | None,
-            QueryParameter(description="Opaque cursor from pagination.nextCursor; replaces page"),
-        ] = None,
+        page: Page = None,
+        limit: Limit = None,
+        category: CategoryFilter = None,
+        search: Search = None,
+        sort: SortBy = None,
+        order: Direction = None,
+        cursor: Cursor = None,
     ) -> Response[ResourceList]:
-        result = await list_resources(
-            caller_of(request), ListParams(page, limit, sort, order, category, search, cursor)
-        )
+        params = ListParams(
+            query_int("page", page), query_int("limit", limit), sort, order, category, search,
+            cursor,
+        )  # fmt: skip
+        result = await list_resources(caller_of(request), params)
         views = [ResourceView.of(r) for r in result.items]
         return present(request, views, pagination=result.info)
 
@@ -217,7 +226,7 @@ class ResourceController(Controller):
         return _one(request, created.resource, status=201)
 
     @get(
-        "/{resource_id:int}",
+        "/{resource_id:str}",
         summary="Get a resource",
         responses=errors(403, 404),
         response_headers=[ETAG_HEADER],
@@ -228,10 +237,12 @@ class ResourceController(Controller):
         get_resource: NamedDependency[GetResource],
         resource_id: ResourceId,
     ) -> Response[ResourceView]:
-        return _one(request, await get_resource(caller_of(request), resource_id))
+        return _one(
+            request, await get_resource(caller_of(request), path_id(resource_id, "Resource"))
+        )
 
     @put(
-        "/{resource_id:int}",
+        "/{resource_id:str}",
         summary="Replace a resource",
         description="Full replacement: omitted optional fields become null.",
         **CHANGE_DOCS,
@@ -245,10 +256,15 @@ class ResourceController(Controller):
         if_match: IfMatch = None,
     ) -> Response[ResourceView]:
         caller = caller_of(request)
-        return _one(request, await replace_resource(caller, resource_id, data.draft(), if_match))
+        return _one(
+            request,
+            await replace_resource(
+                caller, path_id(resource_id, "Resource"), data.draft(), if_match
+            ),
+        )
 
     @patch(
-        "/{resource_id:int}",
+        "/{resource_id:str}",
         summary="Change some fields of a resource",
         description="Only the fields given change; an explicit null clears a field.",
         **CHANGE_DOCS,
@@ -262,10 +278,13 @@ class ResourceController(Controller):
         if_match: IfMatch = None,
     ) -> Response[ResourceView]:
         caller = caller_of(request)
-        return _one(request, await patch_resource(caller, resource_id, data.patch(), if_match))
+        return _one(
+            request,
+            await patch_resource(caller, path_id(resource_id, "Resource"), data.patch(), if_match),
+        )
 
     @delete(
-        "/{resource_id:int}",
+        "/{resource_id:str}",
         summary="Delete a resource",
         responses=errors(403, 404, 412),
         status_code=204,
@@ -277,4 +296,4 @@ class ResourceController(Controller):
         resource_id: ResourceId,
         if_match: IfMatch = None,
     ) -> None:
-        await delete_resource(caller_of(request), resource_id, if_match)
+        await delete_resource(caller_of(request), path_id(resource_id, "Resource"), if_match)

@@ -7,20 +7,38 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.params import JSONBody
 
 from application.webhooks import ListDeliveries, ListSubscriptions, Subscribe, Unsubscribe
-from domain.pagination import page_request
 from domain.webhook_targets import URL_MAX
-from entrypoints.http.controllers.common import NO_STORE, caller_of, checked_id
+from domain.webhooks import EventType
+from entrypoints.http.controllers.common import (
+    NO_STORE,
+    Limit,
+    Page,
+    WebhookId,
+    caller_of,
+    paging,
+    path_id,
+)
 from entrypoints.http.error_docs import errors
+from entrypoints.http.openapi import WEBHOOK_URL_PATTERN, WEBHOOK_URL_RULES, documented
 from entrypoints.http.presenter import Pagination, present
 from entrypoints.views.webhooks import DeliveryView, SubscriptionView, WebhookView
 
 
 class SubscribeBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    url: Annotated[str, msgspec.Meta(min_length=1, max_length=URL_MAX)]
-    event_types: Annotated[list[str], msgspec.Meta(min_length=1, max_length=16)]
+    url: Annotated[
+        str,
+        msgspec.Meta(min_length=1, max_length=URL_MAX),
+        documented(pattern=WEBHOOK_URL_PATTERN, description=WEBHOOK_URL_RULES),
+    ]
+    event_types: Annotated[
+        list[str],
+        msgspec.Meta(min_length=1, max_length=16),
+        documented(items=Schema(type=OpenAPIType.STRING, enum=[e.value for e in EventType])),
+    ]
 
 
 class WebhookList(msgspec.Struct):
@@ -39,9 +57,10 @@ class DeliveryList(msgspec.Struct):
     summary="Subscribe a URL to resource events",
     description="Deliveries are POSTs signed per the Standard Webhooks spec with the "
     "`secret` in this response, which is not shown again. Private, loopback and "
-    "link-local targets are refused unless allowed by configuration.",
+    "link-local targets are refused unless allowed by configuration. A user subscribes "
+    "a URL once and holds a configured number of subscriptions at most (409 beyond).",
     tags=["webhooks"],
-    responses=errors(403),
+    responses=errors(403, 409),
 )
 async def subscribe(
     request: Request[Any, Any, Any],
@@ -64,15 +83,15 @@ async def subscribe(
 async def list_webhooks(
     request: Request[Any, Any, Any],
     list_webhooks: NamedDependency[ListSubscriptions],
-    page: Annotated[int | None, QueryParameter(ge=1)] = None,
-    limit: Annotated[int | None, QueryParameter(ge=1)] = None,
+    page: Page = None,
+    limit: Limit = None,
 ) -> Response[WebhookList]:
-    webhooks, info = await list_webhooks(caller_of(request), page_request(page, limit))
+    webhooks, info = await list_webhooks(caller_of(request), paging(page, limit))
     return present(request, [WebhookView.of(w) for w in webhooks], pagination=info)
 
 
 @delete(
-    "/webhooks/{webhook_id:int}",
+    "/webhooks/{webhook_id:str}",
     status_code=204,
     summary="Unsubscribe",
     tags=["webhooks"],
@@ -80,27 +99,27 @@ async def list_webhooks(
 )
 async def unsubscribe(
     request: Request[Any, Any, Any],
-    webhook_id: FromPath[int],
+    webhook_id: WebhookId,
     unsubscribe_webhook: NamedDependency[Unsubscribe],
 ) -> None:
-    await unsubscribe_webhook(caller_of(request), checked_id(webhook_id, "Webhook"))
+    await unsubscribe_webhook(caller_of(request), path_id(webhook_id, "Webhook"))
 
 
 @get(
-    "/webhooks/{webhook_id:int}/deliveries",
+    "/webhooks/{webhook_id:str}/deliveries",
     summary="Deliveries of a subscription, newest first",
     tags=["webhooks"],
     responses=errors(403, 404),
 )
 async def list_deliveries(
     request: Request[Any, Any, Any],
-    webhook_id: FromPath[int],
+    webhook_id: WebhookId,
     list_webhook_deliveries: NamedDependency[ListDeliveries],
-    page: Annotated[int | None, QueryParameter(ge=1)] = None,
-    limit: Annotated[int | None, QueryParameter(ge=1)] = None,
+    page: Page = None,
+    limit: Limit = None,
 ) -> Response[DeliveryList]:
     deliveries, info = await list_webhook_deliveries(
-        caller_of(request), checked_id(webhook_id, "Webhook"), page_request(page, limit)
+        caller_of(request), path_id(webhook_id, "Webhook"), paging(page, limit)
     )
     return present(request, [DeliveryView.of(d) for d in deliveries], pagination=info)
 
