@@ -46,7 +46,8 @@ CONTENT_TYPES = (
 @pytest.fixture
 async def routes(client: Client, container: Container) -> list[tuple[str, str]]:
     """Every route that takes a body, v1 and v2."""
-    writer = bearer(await issue(container, "alice"))
+    issued = await issue(container, "alice")
+    writer = bearer(issued)
     made = (await client.post("/api/resources", json={"name": "r"}, headers=writer)).json()
     routes = []
     for prefix in ("/api", "/api/v1", "/api/v2"):
@@ -56,6 +57,7 @@ async def routes(client: Client, container: Container) -> list[tuple[str, str]]:
             ("PATCH", f"{prefix}/resources/{made['id']}"),
             ("POST", f"{prefix}/webhooks"),
             ("POST", f"{prefix}/auth/register"),
+            ("PATCH", f"{prefix}/keys/{issued.key.id}"),
         ]
     return routes
 
