@@ -1,4 +1,5 @@
-"""CheckQuota: admit a request against its subject's hourly limit, or say why not."""
+"""CheckQuota: admit a request against its subject's windows and credits, or say why
+not; LookAtQuota: what a key has left, spending nothing."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import logging
 
 from application.ports.errors import StoreUnavailable
 from application.ports.quota import QuotaStore
-from domain.errors import QuotaExceeded, ServiceUnavailable
-from domain.quota import QuotaDecision
+from domain.errors import CreditsExhausted, QuotaExceeded, ServiceUnavailable
+from domain.keys import ApiKey
+from domain.quota import QuotaPolicy, Verdict
 
 log = logging.getLogger(__name__)
+
+PER = {60: "minute", 3600: "hour", 86400: "day"}
 
 
 def key_subject(key_id: int) -> str:
@@ -20,24 +24,42 @@ def ip_subject(ip: str) -> str:
     return f"ip:{ip}"
 
 
+def key_policy(key: ApiKey) -> QuotaPolicy:
+    """Everything a key is held to: its windows (rateLimit is the hour) and credits."""
+    return QuotaPolicy.of(key.rate_limit, credits=key.credits)
+
+
+def refusal(verdict: Verdict) -> QuotaExceeded | CreditsExhausted:
+    """The error a refused verdict is answered with, carrying the verdict."""
+    if verdict.out_of_credits:
+        return CreditsExhausted(verdict.credits_retry_after, verdict)
+    # The window that keeps the request out longest says why.
+    full = max(verdict.windows, key=lambda w: w.retry_after)
+    return QuotaExceeded(full.limit, full.retry_after, full.reset_after, PER[full.seconds], verdict)
+
+
 class CheckQuota:
     def __init__(self, store: QuotaStore, *, fail_open: bool, retry_after: int = 5) -> None:
         self._store = store
         self._fail_open = fail_open
         self._retry_after = retry_after
 
-    async def __call__(self, subject: str, limit: int) -> QuotaDecision | None:
-        """The decision for an admitted request; None when the store is down and the
-        configuration says to admit anyway. Raises QuotaExceeded or ServiceUnavailable."""
+    async def __call__(self, subject: str, policy: QuotaPolicy | int) -> Verdict | None:
+        """The verdict of an admitted request (a bare number is an hourly limit alone);
+        None when the store is down and the configuration says to admit anyway.
+        Raises QuotaExceeded, CreditsExhausted or ServiceUnavailable."""
+        if isinstance(policy, int):
+            policy = QuotaPolicy.hourly(policy)
         try:
-            decision = await self._store.take(subject, limit)
+            verdict = await self._store.decide(subject, policy)
         except StoreUnavailable:
             if self._fail_open:
                 log.warning("quota store unavailable; admitting %s unchecked", subject)
                 return None
+            log.warning("quota store unavailable; refusing %s", subject)
             raise ServiceUnavailable(
                 "Rate limit service unavailable", retry_after=self._retry_after
             ) from None
-        if not decision.admitted:
-            raise QuotaExceeded(decision.limit, decision.retry_after, decision.reset_after)
-        return decision
+        if not verdict.admitted:
+            raise refusal(verdict)
+        return verdict

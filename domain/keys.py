@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.credits import CreditRule
 from domain.errors import FieldError, InvalidInput, PermissionDenied
 from domain.storable import storable_text
 
@@ -133,6 +134,8 @@ class ApiKey:
     created_at: datetime
     last_used_at: datetime | None = None
     expires_at: datetime | None = None
+    # None: unmetered. Otherwise the credits an admin last set (domain/credits.py).
+    credits: CreditRule | None = None
 
     @property
     def is_admin(self) -> bool:

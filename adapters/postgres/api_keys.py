@@ -10,12 +10,14 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
 from application.ports.keys import NewKey
+from domain.credits import CreditRule, Refill
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
 
 COLUMNS = (
     "id, user_id, name, prefix, permissions, rate_limit, is_active, created_at,"
-    " last_used_at, expires_at"
+    " last_used_at, expires_at,"
+    " credits_version, credits_remaining, credits_refill, credits_refill_amount"
 )
 INSERT_KEY = f"""
 INSERT INTO api_keys (user_id, name, key_hash, prefix, permissions, rate_limit)
@@ -49,6 +51,17 @@ def key_from_row(row: Sequence[Any]) -> ApiKey:
         created_at=row[7],
         last_used_at=row[8],
         expires_at=row[9],
+        credits=credit_rule(*row[10:14]),
+    )
+
+
+def credit_rule(
+    version: int, remaining: int | None, refill: str | None, amount: int | None
+) -> CreditRule | None:
+    if remaining is None:
+        return None
+    return CreditRule(
+        version, remaining, Refill(refill, amount) if refill and amount is not None else None
     )
 
 
