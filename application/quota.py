@@ -4,11 +4,13 @@ not; LookAtQuota: what a key has left, spending nothing."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from application.keys import GetKey
 from application.ports.errors import StoreUnavailable
 from application.ports.quota import QuotaStore
 from domain.errors import CreditsExhausted, QuotaExceeded, ServiceUnavailable
-from domain.keys import ApiKey
+from domain.keys import ApiKey, Caller
 from domain.quota import QuotaPolicy, Verdict
 
 log = logging.getLogger(__name__)
@@ -63,3 +65,26 @@ class CheckQuota:
         if not verdict.admitted:
             raise refusal(verdict)
         return verdict
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaLook:
+    key: ApiKey
+    verdict: Verdict
+
+
+class LookAtQuota:
+    """GET /api/keys/{id}/quota: what the key has left in each window and of its
+    credits, counting nothing; a key the caller may not see is not found."""
+
+    def __init__(self, keys: GetKey, store: QuotaStore) -> None:
+        self._keys = keys
+        self._store = store
+
+    async def __call__(self, caller: Caller, key_id: int) -> QuotaLook:
+        key = await self._keys(caller, key_id)
+        try:
+            verdict = await self._store.look(key_subject(key.id), key_policy(key))
+        except StoreUnavailable:
+            raise ServiceUnavailable("Rate limit service unavailable", retry_after=5) from None
+        return QuotaLook(key, verdict)

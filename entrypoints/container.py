@@ -40,7 +40,7 @@ from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
 from application.health import CheckHealth
 from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
-from application.quota import CheckQuota
+from application.quota import CheckQuota, LookAtQuota
 from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
 from application.resources import (
     CreateResource,
@@ -253,6 +253,7 @@ class Container(containers.DeclarativeContainer):
     key_usage = providers.Singleton(
         KeyUsage, keys=get_key, queries=request_log_queries, clock=clock
     )
+    look_at_quota = providers.Singleton(LookAtQuota, keys=get_key, store=quota_store)
     recent_requests = providers.Singleton(
         RecentRequests, list_keys=list_keys, queries=request_log_queries
     )

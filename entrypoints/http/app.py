@@ -11,7 +11,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 
 from entrypoints.container import VERSION, Container
-from entrypoints.http.controllers import keys, webhooks
+from entrypoints.http.controllers import keys, quota, webhooks
 from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
@@ -42,6 +42,7 @@ def _dependencies(container: Container) -> dict[str, Provide]:
             "revoke_key",
             "rotate_key",
             "key_usage",
+            "look_at_quota",
             "list_resources",
             "get_resource",
             "create_resource",
@@ -96,7 +97,7 @@ API_DESCRIPTION = (
 
 
 def _handlers() -> list[Any]:
-    return [health, *keys.HANDLERS, ResourceController, *webhooks.HANDLERS]
+    return [health, *keys.HANDLERS, *quota.HANDLERS, ResourceController, *webhooks.HANDLERS]
 
 
 def _lifespan(container: Container) -> Any:
