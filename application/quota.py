@@ -28,7 +28,9 @@ def ip_subject(ip: str) -> str:
 
 def key_policy(key: ApiKey) -> QuotaPolicy:
     """Everything a key is held to: its windows (rateLimit is the hour) and credits."""
-    return QuotaPolicy.of(key.rate_limit, credits=key.credits)
+    return QuotaPolicy.of(
+        key.rate_limit, key.rate_limit_per_minute, key.rate_limit_per_day, key.credits
+    )
 
 
 def refusal(verdict: Verdict) -> QuotaExceeded | CreditsExhausted:
