@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from domain.errors import FieldError, InvalidInput
+
 DAY_SECONDS = 86400
 DAILY = "daily"
 MONTHLY = "monthly"
@@ -83,3 +85,58 @@ def seconds_until_refill(rule: CreditRule, now: float) -> int | None:
     interval = rule.refill.interval
     start = period_start(interval, period_of(interval, now) + 1)
     return max(1, math.ceil(start - now))
+
+
+MAX_CREDITS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class CreditsSetting:
+    """Credits as an admin sets them (register, PATCH, `--credits`): the store starts
+    counting from `remaining` at the version the key's row gives the setting."""
+
+    remaining: int
+    refill: Refill | None = None
+
+
+def _count(value: object, field: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_CREDITS:
+        raise InvalidInput(
+            "Invalid credits", [FieldError(field, f"must be an integer from 0 to {MAX_CREDITS}")]
+        )
+    return value
+
+
+def _refill(value: object) -> Refill | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"interval", "amount"}:
+        raise InvalidInput(
+            "Invalid credits",
+            [FieldError("credits.refill", 'must be {"interval", "amount"} or null')],
+        )
+    if value["interval"] not in INTERVALS:
+        raise InvalidInput(
+            "Invalid credits",
+            [FieldError("credits.refill.interval", "must be 'daily' or 'monthly'")],
+        )
+    return Refill(value["interval"], _count(value["amount"], "credits.refill.amount"))
+
+
+def credits_setting(value: object, current: CreditRule | None = None) -> CreditsSetting | None:
+    """Credits from what a client sent: null (unmetered) or {"remaining", "refill"}. With
+    `current`, a JSON merge patch of it: a refill not sent stays as it was. `remaining`
+    is always sent: setting credits sets the count (a top-up is {"remaining": N})."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not set(value) <= {"remaining", "refill"}:
+        raise InvalidInput(
+            "Invalid credits",
+            [FieldError("credits", 'must be {"remaining", "refill"} or null')],
+        )
+    if "remaining" not in value:
+        raise InvalidInput("Invalid credits", [FieldError("credits.remaining", "is required")])
+    remaining = _count(value["remaining"], "credits.remaining")
+    if "refill" in value:
+        return CreditsSetting(remaining, _refill(value["refill"]))
+    return CreditsSetting(remaining, current.refill if current else None)

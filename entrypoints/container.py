@@ -24,7 +24,7 @@ from adapters.postgres.audit import PostgresAuditTrail
 from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
 from adapters.postgres.migrate import apply_migrations
-from adapters.postgres.pool import PostgresProbe, create_pool
+from adapters.postgres.pool import KeygatePool, PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_logs import (
     DRAIN_SECONDS,
@@ -35,10 +35,11 @@ from adapters.postgres.request_logs import (
 from adapters.postgres.resource_counts import PostgresResourceCounts
 from adapters.postgres.resources import PostgresResourceReader, PostgresResourceWriter
 from adapters.postgres.retention import PostgresExpiredRecords
-from adapters.postgres.secrets import PostgresSecrets
+from adapters.postgres.secrets import PostgresDeployment, PostgresSecrets
 from adapters.postgres.sessions import PostgresSessionStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
+from adapters.redis.quota import RedisQuotaStore
 from application.audit import ListAudit
 from application.health import CheckHealth
 from application.key_changes import RotateKey, UpdateKey
@@ -88,6 +89,18 @@ def identity_provider_of(settings: Settings) -> OidcClient | None:
     )
 
 
+def _quota_store(settings: Settings, pool: KeygatePool) -> PostgresQuotaStore | RedisQuotaStore:
+    """Where quota counters live: PostgreSQL unless QUOTA_STORE_URL names a Redis."""
+    if settings.quota_store_url is None:
+        return PostgresQuotaStore(pool, timeout=settings.db_timeout)
+    return RedisQuotaStore(
+        settings.quota_store_url,
+        PostgresDeployment(pool),
+        timeout=settings.db_timeout,
+        prefix=settings.quota_store_prefix,
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -113,9 +126,7 @@ class Container(containers.DeclarativeContainer):
     request_log_sink = providers.Singleton(
         PostgresRequestLogSink, pool=pool, max_buffer=settings.provided.log_buffer_max
     )
-    quota_store = providers.Singleton(
-        PostgresQuotaStore, pool=pool, timeout=settings.provided.db_timeout
-    )
+    quota_store = providers.Singleton(_quota_store, settings=settings, pool=pool)
     secrets = providers.Singleton(
         PostgresSecrets, pool=pool, override=settings.provided.cursor_secret
     )

@@ -5,14 +5,17 @@ the Python model (domain/quota.py) on each store."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import pytest
 
 from adapters.postgres.quota import PostgresQuotaStore
+from adapters.redis.quota import RedisQuotaStore
 from domain.credits import DAILY, MONTHLY, CreditRule, Refill
 from domain.quota import QuotaPolicy, QuotaState, Verdict, decide
+from tests.support.redis import REDIS_URL, redis_prefix
 
 T0 = datetime(2026, 1, 30, 22, 0, 0, tzinfo=UTC)
 STEPS = [0.1, 0.4, 1, 3, 30, 59, 61, 900, 3599, 3700, 40000, 86400, 86400 * 9]
@@ -24,9 +27,17 @@ class TimedStore(Protocol):
     async def look(self, subject: str, policy: QuotaPolicy, now: datetime) -> Verdict: ...
 
 
-@pytest.fixture(params=["postgres"])
-def store(request: pytest.FixtureRequest) -> TimedStore:
-    return PostgresQuotaStore(request.getfixturevalue("pool"), timeout=5)
+@pytest.fixture(params=["postgres", "redis"])
+def store(request: pytest.FixtureRequest) -> Iterator[TimedStore]:
+    if request.param == "postgres":
+        yield PostgresQuotaStore(request.getfixturevalue("pool"), timeout=5)
+        return
+    with redis_prefix() as prefix:
+        yield RedisQuotaStore(REDIS_URL, deployment, timeout=5, prefix=prefix)
+
+
+async def deployment() -> str:
+    return "contract"
 
 
 def random_policy(rng: random.Random, at: datetime, credits: CreditRule | None) -> QuotaPolicy:
