@@ -80,3 +80,14 @@ async def test_a_stale_copy_of_the_credits_cannot_undo_a_top_up(store: TimedStor
     assert (await store.decide("key:topup", old, T0)).credits_remaining == 0
     assert (await store.decide("key:topup", new, T0)).credits_remaining == 4
     assert (await store.decide("key:topup", old, T0)).credits_remaining == 3
+
+
+async def test_a_clock_behind_the_last_decision_keeps_the_stored_buckets(
+    store: TimedStore,
+) -> None:
+    """Processes' clocks (or a database's, after a failover) may disagree a little."""
+    policy = QuotaPolicy.of(per_hour=3, per_minute=2, per_day=10)
+    state = None
+    for at in (T0 + timedelta(seconds=200), T0 + timedelta(seconds=100), T0):
+        state, expected = decide(state, policy, at.timestamp())
+        assert await store.decide("key:clock", policy, at) == expected

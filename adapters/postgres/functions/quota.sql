@@ -126,6 +126,10 @@ BEGIN
     ELSE
         SELECT * INTO r FROM quota_windows w WHERE w.subject = p_subject;
     END IF;
+    -- A clock behind the row's last write keeps the row's buckets (as the model does).
+    mh := greatest(mh, r.minute_head);
+    hh := greatest(hh, r.head_minute);
+    dh := greatest(dh, r.day_head);
     mc := quota_slide(r.minute_head, r.minute_counts, mh);
     hc := quota_slide(r.head_minute, r.counts, hh);
     dc := quota_slide(r.day_head, r.day_counts, dh);
