@@ -9,12 +9,11 @@ from application.ports.uow import UnitOfWorkFactory
 from domain.audit import Origin, actor_of, key_rotated, key_updated
 from domain.errors import Conflict
 from domain.key_lifecycle import PATCH_FIELDS, KeyPatch, plan_patch, rotation_end
+from domain.key_requests import KeyRequest, authorize_issue
 from domain.keys import (
     ApiKey,
     Caller,
     IssuedKey,
-    KeyRequest,
-    authorize_issue,
     display_prefix,
     generate_raw_key,
     hash_key,

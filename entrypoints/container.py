@@ -26,12 +26,11 @@ from adapters.postgres.last_used import BatchedUsageRecorder
 from adapters.postgres.migrate import apply_migrations
 from adapters.postgres.pool import KeygatePool, PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
-from adapters.postgres.request_logs import (
-    DRAIN_SECONDS,
+from adapters.postgres.request_log_queries import (
     PostgresRequestLogPruner,
     PostgresRequestLogQueries,
-    PostgresRequestLogSink,
 )
+from adapters.postgres.request_logs import DRAIN_SECONDS, PostgresRequestLogSink
 from adapters.postgres.resource_counts import PostgresResourceCounts
 from adapters.postgres.resources import PostgresResourceReader, PostgresResourceWriter
 from adapters.postgres.retention import PostgresExpiredRecords
@@ -166,9 +165,7 @@ class Container(containers.DeclarativeContainer):
         webhook_retention=providers.Callable(
             lambda s: timedelta(days=s.webhook_delivery_retention_days), settings
         ),
-        audit_retention=providers.Callable(
-            lambda s: timedelta(days=s.audit_retention_days), settings
-        ),
+        audit_retention=settings.provided.audit_retention,
     )
     session_store = providers.Singleton(
         PostgresSessionStore, pool=pool, timeout=settings.provided.db_timeout

@@ -9,7 +9,8 @@ from typing import Any
 import msgspec
 
 from domain.audit import CLI
-from domain.keys import OPERATOR, key_request
+from domain.key_requests import key_request
+from domain.keys import OPERATOR
 from domain.pagination import MAX_LIMIT, PageRequest
 from entrypoints.cli import key_changes
 from entrypoints.cli.common import positive_int

@@ -10,7 +10,8 @@ from adapters.clock import SystemClock
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from application.keys import IssueKey
 from domain.audit import CLI
-from domain.keys import OPERATOR, IssuedKey, KeyRequest, Permission
+from domain.key_requests import KeyRequest
+from domain.keys import OPERATOR, IssuedKey, Permission
 from entrypoints.container import Container
 
 

@@ -17,7 +17,8 @@ from domain.key_lifecycle import (
     rotation_end,
     validate_grace,
 )
-from domain.keys import ApiKey, KeyRequest, KeyState, Permission, authorize_issue, key_request
+from domain.key_requests import KeyRequest, authorize_issue, key_request
+from domain.keys import ApiKey, KeyState, Permission
 from domain.times import parse_time, wire_time
 from tests.fakes import make_caller
 

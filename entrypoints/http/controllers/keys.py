@@ -13,7 +13,8 @@ from litestar.params import JSONBody, QueryParameter
 
 from application.keys import IssueKey, ListKeys, RevokeKey
 from application.request_log import KeyUsage
-from domain.keys import MAX_RATE_LIMIT, NAME_MAX, USER_ID_MAX, Permission, key_request
+from domain.key_requests import key_request
+from domain.keys import MAX_RATE_LIMIT, NAME_MAX, USER_ID_MAX, Permission
 from entrypoints.http.context import context_of
 from entrypoints.http.controllers.common import (
     NO_STORE,
