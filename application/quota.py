@@ -4,6 +4,7 @@ not; LookAtQuota: what a key has left, spending nothing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.keys import GetKey
@@ -90,3 +91,26 @@ class LookAtQuota:
         except StoreUnavailable:
             raise ServiceUnavailable("Rate limit service unavailable", retry_after=5) from None
         return QuotaLook(key, verdict)
+
+
+class CreditsLeft:
+    """What metered keys have left to spend, as the quota store counts it (a key item's
+    `credits.remaining`). A key the store cannot answer for is left out: its item then
+    shows the number last set."""
+
+    def __init__(self, store: QuotaStore) -> None:
+        self._store = store
+
+    async def __call__(self, keys: Sequence[ApiKey]) -> dict[int, int]:
+        left: dict[int, int] = {}
+        for key in keys:
+            if key.credits is None:
+                continue
+            try:
+                verdict = await self._store.look(key_subject(key.id), key_policy(key))
+            except StoreUnavailable:
+                log.warning("quota store unavailable; credits of key %s shown as set", key.id)
+                continue
+            if verdict.credits_remaining is not None:
+                left[key.id] = verdict.credits_remaining
+        return left

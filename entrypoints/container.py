@@ -43,7 +43,7 @@ from application.audit import ListAudit
 from application.health import CheckHealth
 from application.key_changes import RotateKey, UpdateKey
 from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey
-from application.quota import CheckQuota, LookAtQuota
+from application.quota import CheckQuota, CreditsLeft, LookAtQuota
 from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
 from application.resources import (
     CreateResource,
@@ -274,6 +274,7 @@ class Container(containers.DeclarativeContainer):
         KeyUsage, keys=get_key, queries=request_log_queries, clock=clock
     )
     look_at_quota = providers.Singleton(LookAtQuota, keys=get_key, store=quota_store)
+    credits_left = providers.Singleton(CreditsLeft, store=quota_store)
     recent_requests = providers.Singleton(
         RecentRequests, list_keys=list_keys, queries=request_log_queries
     )

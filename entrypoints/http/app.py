@@ -44,6 +44,7 @@ def _dependencies(container: Container) -> dict[str, Provide]:
             "update_key",
             "key_usage",
             "look_at_quota",
+            "credits_left",
             "list_audit",
             "list_resources",
             "get_resource",

@@ -6,23 +6,7 @@ import msgspec
 
 from domain.credits import CreditRule
 from domain.quota import Verdict
-
-
-class RefillView(msgspec.Struct):
-    interval: str
-    amount: int
-
-
-class CreditsView(msgspec.Struct):
-    remaining: int
-    refill: RefillView | None
-
-    @classmethod
-    def of(cls, rule: CreditRule | None, remaining: int | None) -> CreditsView | None:
-        if rule is None:
-            return None
-        refill = RefillView(rule.refill.interval, rule.refill.amount) if rule.refill else None
-        return cls(rule.remaining if remaining is None else remaining, refill)
+from entrypoints.views.keys import CreditsView
 
 
 class WindowView(msgspec.Struct, rename="camel"):
