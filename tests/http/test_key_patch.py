@@ -118,7 +118,7 @@ async def test_another_users_key_is_a_404_whatever_the_body(
         ({"expiresAt": "2027-01-01T00:00:00"}, "expiresAt"),
         ({"expiresAt": "2020-01-01T00:00:00Z"}, "expiresAt"),
         ({"expiresAt": 12}, "expiresAt"),
-        ({"credits": {"remaining": 5}}, "credits"),
+        ({"credits": {"remaining": -5}}, "credits.remaining"),
         ({"isActive": False}, "isActive"),
         ({"userId": "bob"}, "userId"),
         ([], "body"),
