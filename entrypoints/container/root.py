@@ -1,36 +1,28 @@
-"""The composition root: every adapter and use case, wired once, for HTTP and CLI alike.
-
-The only entrypoint module that imports adapters (the import-linter contract says so):
-whatever concrete thing `serve`, the dashboard and the CLI need is built here, and the
-services they start and stop are listed here (`entrypoints/lifecycle.py` runs them).
-"""
+"""The composition root: every adapter and use case, wired once, for HTTP and CLI alike,
+and the services `serve` starts and stops (`entrypoints/lifecycle.py` runs them)."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from datetime import timedelta
-from pathlib import Path
 
 from dependency_injector import containers, providers
 
 from adapters.background import PeriodicTask
 from adapters.clock import SystemClock
 from adapters.dispatcher import WebhookDispatcher
-from adapters.embedded import EmbeddedPostgres
 from adapters.http_client import SafeWebhookSender
 from adapters.oidc import OidcClient
 from adapters.postgres.api_keys import PostgresKeyFinder
 from adapters.postgres.audit import PostgresAuditTrail
 from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
-from adapters.postgres.migrate import apply_migrations
 from adapters.postgres.pool import KeygatePool, PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_log_queries import (
     PostgresRequestLogPruner,
     PostgresRequestLogQueries,
 )
-from adapters.postgres.request_logs import DRAIN_SECONDS, PostgresRequestLogSink
+from adapters.postgres.request_logs import PostgresRequestLogSink
 from adapters.postgres.resource_counts import PostgresResourceCounts
 from adapters.postgres.resources import PostgresResourceReader, PostgresResourceWriter
 from adapters.postgres.retention import PostgresExpiredRecords
@@ -295,17 +287,3 @@ def build_container(settings: Settings) -> Container:
     if not settings.database_url:
         raise ValueError("a database URL is required to build the container")
     return Container(settings=settings)
-
-
-async def migrate(database_url: str, connect_timeout: float) -> list[str]:
-    """Apply pending migrations (under an advisory lock); the versions applied now."""
-    return await apply_migrations(database_url, connect_timeout=connect_timeout)
-
-
-def embedded_database(data_dir: Path) -> AbstractContextManager[str]:
-    """An embedded PostgreSQL server in `data_dir`, for as long as the block runs; its URL."""
-    return EmbeddedPostgres(data_dir)
-
-
-# How long the request-log sink keeps retrying its last rows at shutdown.
-LOG_DRAIN_SECONDS = DRAIN_SECONDS
