@@ -11,7 +11,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 
 from entrypoints.container import VERSION, Container
-from entrypoints.http.controllers import audit, key_changes, keys, webhooks
+from entrypoints.http.controllers import audit, key_changes, keys, quota, webhooks
 from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
@@ -44,6 +44,8 @@ def _dependencies(container: Container) -> dict[str, Provide]:
             "rotate_key",
             "update_key",
             "key_usage",
+            "look_at_quota",
+            "credits_left",
             "list_audit",
             "list_resources",
             "get_resource",
@@ -103,6 +105,7 @@ def _handlers() -> list[Any]:
         health,
         *keys.HANDLERS,
         *key_changes.HANDLERS,
+        *quota.HANDLERS,
         ResourceController,
         *webhooks.HANDLERS,
         *audit.HANDLERS,

@@ -18,6 +18,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from application.ports.errors import StoreUnavailable, UnstorableValue
 from domain.errors import (
     Conflict,
+    CreditsExhausted,
     DomainError,
     InvalidInput,
     NotFound,
@@ -42,6 +43,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     PreconditionFailed: 412,
     Unprocessable: 422,
     QuotaExceeded: 429,
+    CreditsExhausted: 429,
     ServiceUnavailable: 503,
 }
 
@@ -112,7 +114,7 @@ def _domain(exc: DomainError) -> _Error:
         error.headers["WWW-Authenticate"] = "Bearer"
         if exc.hint:
             error.extra["hint"] = exc.hint
-    if isinstance(exc, QuotaExceeded | ServiceUnavailable):
+    if isinstance(exc, QuotaExceeded | CreditsExhausted | ServiceUnavailable):
         error.retry_after = exc.retry_after
     return error
 
