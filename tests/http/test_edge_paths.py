@@ -48,8 +48,11 @@ CASE_VARIANTS = ("/API/auth/register", "/Api/auth/register", "/api/AUTH/register
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[Client]:
-    """The real application (two sign-ups per IP per hour), its lifespan running."""
-    app = create_asgi(build_container(replace(settings, registration_per_hour=2)))
+    """The real application (two sign-ups per IP per hour), its lifespan running. The
+    store timeout is roomy: these tests count exact outcomes, and a shared two-core
+    machine once took more than the suite's 2 s to answer a quota call (a 503)."""
+    roomy = replace(settings, registration_per_hour=2, db_timeout=10.0)
+    app = create_asgi(build_container(roomy))
     async with Client(app=app, raise_server_exceptions=False) as client:  # type: ignore[arg-type]
         yield client
 
