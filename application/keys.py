@@ -95,6 +95,7 @@ class IssueKey:
             expires_at=request.expires_at,
             rate_limit_per_minute=limits.per_minute,
             rate_limit_per_day=limits.per_day,
+            credits=request.credits,
         )
         async with self._uow() as uow:
             key = await uow.keys.add(new)

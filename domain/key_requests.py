@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.credits import CreditsSetting, credits_setting
 from domain.errors import PermissionDenied
 from domain.keys import (
     DEFAULT_RATE_LIMIT,
@@ -35,6 +36,8 @@ class KeyRequest:
     expires_at: datetime | None = None
     rate_limit_per_minute: int | None = None
     rate_limit_per_day: int | None = None
+    # None: unmetered.
+    credits: CreditsSetting | None = None
 
     @property
     def sets_admin_fields(self) -> bool:
@@ -46,6 +49,7 @@ class KeyRequest:
                 self.rate_limit,
                 self.rate_limit_per_minute,
                 self.rate_limit_per_day,
+                self.credits,
             )
         )
 
@@ -64,6 +68,7 @@ def key_request(
     expires_at: str | datetime | None = None,
     rate_limit_per_minute: int | str | None = None,
     rate_limit_per_day: int | str | None = None,
+    credits: object = None,
 ) -> KeyRequest:
     """A key request from what a client sent, validated: the API's register body, the
     CLI's `keys issue` and the dashboard's form all come through here. An empty
@@ -77,10 +82,11 @@ def key_request(
         expires_at=parse_time(expires_at, "expiresAt") if expires_at else None,
         rate_limit_per_minute=_limit(rate_limit_per_minute, "rateLimitPerMinute"),
         rate_limit_per_day=_limit(rate_limit_per_day, "rateLimitPerDay"),
+        credits=credits_setting(credits),
     )
 
 
-ADMIN_FIELDS = "userId, rateLimit, rateLimitPerMinute or rateLimitPerDay"
+ADMIN_FIELDS = "userId, rateLimit, rateLimitPerMinute, rateLimitPerDay or credits"
 
 
 def authorize_issue(caller: Caller | None, request: KeyRequest) -> None:

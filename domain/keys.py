@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.credits import CreditRule
 from domain.errors import FieldError, InvalidInput, PermissionDenied
 from domain.storable import storable_text
 
@@ -158,6 +159,8 @@ class ApiKey:
     # The key that replaced this one in a rotation; set, the key is in its grace period
     # (until expires_at) or, rotated without one, revoked.
     replaced_by: int | None = None
+    # None: unmetered. Otherwise the credits an admin last set (domain/credits.py).
+    credits: CreditRule | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -16,7 +16,7 @@ from adapters.postgres.api_keys import PostgresKeyFinder
 from adapters.postgres.audit import PostgresAuditTrail
 from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
-from adapters.postgres.pool import PostgresProbe, create_pool
+from adapters.postgres.pool import KeygatePool, PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_log_queries import (
     PostgresRequestLogPruner,
@@ -26,15 +26,16 @@ from adapters.postgres.request_logs import PostgresRequestLogSink
 from adapters.postgres.resource_counts import PostgresResourceCounts
 from adapters.postgres.resources import PostgresResourceReader, PostgresResourceWriter
 from adapters.postgres.retention import PostgresExpiredRecords
-from adapters.postgres.secrets import PostgresSecrets
+from adapters.postgres.secrets import PostgresDeployment, PostgresSecrets
 from adapters.postgres.sessions import PostgresSessionStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
+from adapters.redis.quota import RedisQuotaStore
 from application.audit import ListAudit
 from application.health import CheckHealth
 from application.key_changes import RotateKey, UpdateKey
 from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey
-from application.quota import CheckQuota
+from application.quota import CheckQuota, CreditsLeft, LookAtQuota
 from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
 from application.resources import (
     CreateResource,
@@ -79,6 +80,18 @@ def identity_provider_of(settings: Settings) -> OidcClient | None:
     )
 
 
+def _quota_store(settings: Settings, pool: KeygatePool) -> PostgresQuotaStore | RedisQuotaStore:
+    """Where quota counters live: PostgreSQL unless QUOTA_STORE_URL names a Redis."""
+    if settings.quota_store_url is None:
+        return PostgresQuotaStore(pool, timeout=settings.db_timeout)
+    return RedisQuotaStore(
+        settings.quota_store_url,
+        PostgresDeployment(pool),
+        timeout=settings.db_timeout,
+        prefix=settings.quota_store_prefix,
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -104,9 +117,7 @@ class Container(containers.DeclarativeContainer):
     request_log_sink = providers.Singleton(
         PostgresRequestLogSink, pool=pool, max_buffer=settings.provided.log_buffer_max
     )
-    quota_store = providers.Singleton(
-        PostgresQuotaStore, pool=pool, timeout=settings.provided.db_timeout
-    )
+    quota_store = providers.Singleton(_quota_store, settings=settings, pool=pool)
     secrets = providers.Singleton(
         PostgresSecrets, pool=pool, override=settings.provided.cursor_secret
     )
@@ -254,6 +265,8 @@ class Container(containers.DeclarativeContainer):
     key_usage = providers.Singleton(
         KeyUsage, keys=get_key, queries=request_log_queries, clock=clock
     )
+    look_at_quota = providers.Singleton(LookAtQuota, keys=get_key, store=quota_store)
+    credits_left = providers.Singleton(CreditsLeft, store=quota_store)
     recent_requests = providers.Singleton(
         RecentRequests, list_keys=list_keys, queries=request_log_queries
     )

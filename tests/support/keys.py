@@ -22,6 +22,8 @@ async def issue(
     rate_limit: int | None = None,
     name: str = "test key",
     expires_at: datetime | None = None,
+    per_minute: int | None = None,
+    per_day: int | None = None,
 ) -> IssuedKey:
     """Issue a key as an operator would, straight through the use case.
 
@@ -33,6 +35,8 @@ async def issue(
         user_id=user,
         rate_limit=rate_limit,
         expires_at=expires_at,
+        rate_limit_per_minute=per_minute,
+        rate_limit_per_day=per_day,
     )
     conninfo = container.settings().database_url
     async with AsyncConnectionPool(conninfo, min_size=1, max_size=1, open=False) as pool:
