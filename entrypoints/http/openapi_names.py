@@ -12,6 +12,7 @@ RENAMED = {
     "health": "getHealth",
     "register": "registerKey",
     "key_usage": "getKeyUsage",
+    "key_quota": "getKeyQuota",
     "subscribe": "createWebhook",
     "unsubscribe": "deleteWebhook",
     "list_deliveries": "listWebhookDeliveries",
@@ -31,6 +32,7 @@ PROPERTY_ENUMS = {
     ("AuditEntryView", "action"): "AuditAction",
     ("TargetView", "type"): "AuditTargetType",
     ("ActorView", "via"): "AuditVia",
+    ("RefillBody", "interval"): "RefillInterval",
 }
 
 
