@@ -1,26 +1,28 @@
-"""API key use cases: issue, authenticate, list, revoke, rotate."""
+"""API key use cases: authenticate, issue, list, get, revoke (rotate and update are in
+application/key_changes.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 
 from application.ports.clock import Clock
 from application.ports.errors import StoreUnavailable
 from application.ports.keys import ApiKeyRepository, KeyFinder, NewKey, UsageRecorder
 from application.ports.uow import UnitOfWorkFactory
+from domain.audit import Origin, actor_of, key_issued, key_revoked
 from domain.errors import (
-    Conflict,
     NotFound,
     PermissionDenied,
     ServiceUnavailable,
     Unauthenticated,
 )
+from domain.key_lifecycle import check_expiry
 from domain.keys import (
     ApiKey,
     Caller,
     IssuedKey,
     KeyRequest,
+    KeyState,
     UserId,
     authorize_issue,
     can_see,
@@ -36,7 +38,7 @@ from domain.pagination import (
     PageRequest,
     SignedCursors,
     cursor_error,
-    page_info,
+    keyset_page,
     page_with_cursor,
 )
 
@@ -54,27 +56,36 @@ class Authenticate:
             key = await self._finder.find_by_hash(hash_key(raw_key))
         except StoreUnavailable:
             raise ServiceUnavailable("Authentication service unavailable") from None
+        # The key is judged once, now: a request that was let in finishes even if the
+        # key expires while it runs.
         now = self._clock.now()
-        if key is None or not key.usable_at(now):
+        state = None if key is None else key.state_at(now)
+        if state is KeyState.EXPIRED:
+            raise Unauthenticated("API key expired")
+        if key is None or state is not KeyState.ACTIVE:
             raise Unauthenticated("Invalid or revoked API key")
         self._usage.touch(key.id, now)
         return key
 
 
 class IssueKey:
-    def __init__(self, uow: UnitOfWorkFactory, *, self_service: bool = True) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, *, self_service: bool = True) -> None:
         self._uow = uow
+        self._clock = clock
         self._self_service = self_service
 
     async def __call__(
-        self, request: KeyRequest, caller: Caller | None, new_user_id: UserId
+        self, request: KeyRequest, caller: Caller | None, new_user_id: UserId, *, origin: Origin
     ) -> IssuedKey:
         """Issue a key. Its owner is, in order: the admin's `userId`, the caller's user,
         or `new_user_id` for a self-service sign-up."""
         if caller is None and not self._self_service:
             raise PermissionDenied("Self-service registration is disabled")
         authorize_issue(caller, request)
+        if request.expires_at is not None:
+            check_expiry(request.expires_at, self._clock.now())
         user_id = request.user_id or (caller.user_id if isinstance(caller, ApiKey) else new_user_id)
+        limits = granted_limits(caller, request)
         raw = generate_raw_key()
         new = NewKey(
             user_id=user_id,
@@ -82,16 +93,22 @@ class IssueKey:
             key_hash=hash_key(raw),
             prefix=display_prefix(raw),
             permissions=frozenset(p.value for p in request.permissions),
-            rate_limit=granted_limits(caller, request).per_hour,
+            rate_limit=limits.per_hour,
+            expires_at=request.expires_at,
+            rate_limit_per_minute=limits.per_minute,
+            rate_limit_per_day=limits.per_day,
         )
         async with self._uow() as uow:
             key = await uow.keys.add(new)
+            uow.record(key_issued(key, actor_of(caller, origin, user_id), origin))
         return IssuedKey(key=key, raw_key=raw)
 
 
-async def _visible_key(repo: ApiKeyRepository, caller: Caller, key_id: int) -> ApiKey:
+async def visible_key(
+    repo: ApiKeyRepository, caller: Caller, key_id: int, *, lock: bool = False
+) -> ApiKey:
     """The key, if the caller may see it; another user's key is reported as absent."""
-    key = await repo.get(key_id)
+    key = await repo.get(key_id, lock=lock)
     if key is None or not can_see(caller, key.user_id):
         raise NotFound("API key not found")
     return key
@@ -132,13 +149,13 @@ class ListKeys:
             after_id = _after_id(codec.open(cursor), user_id)
         async with self._uow() as uow:
             keys, total = await uow.keys.list(user_id, page, after_id, page.limit + 1)
-        items = keys[: page.limit]
-        info = page_info(page, total)
-        if after_id is not None:
-            info = replace(info, page=None, has_next=len(keys) > page.limit)
-        if info.has_next and items:
-            info = replace(info, next_cursor=codec.seal([KEYS_CURSOR, user_id, items[-1].id]))
-        return items, info
+        return keyset_page(
+            page,
+            total,
+            keys,
+            by_cursor=after_id is not None,
+            cursor_after=lambda last: codec.seal([KEYS_CURSOR, user_id, last.id]),
+        )
 
 
 def _after_id(items: list[object], user_id: UserId | None) -> int:
@@ -155,41 +172,16 @@ class GetKey:
 
     async def __call__(self, caller: Caller, key_id: int) -> ApiKey:
         async with self._uow() as uow:
-            return await _visible_key(uow.keys, caller, key_id)
+            return await visible_key(uow.keys, caller, key_id)
 
 
 class RevokeKey:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, caller: Caller, key_id: int) -> None:
+    async def __call__(self, caller: Caller, key_id: int, *, origin: Origin) -> None:
+        """Revoking a revoked key changes nothing and records nothing."""
         async with self._uow() as uow:
-            await _visible_key(uow.keys, caller, key_id)
-            await uow.keys.deactivate(key_id)
-
-
-class RotateKey:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
-
-    async def __call__(self, caller: Caller, key_id: int) -> IssuedKey:
-        """A new key like the old one; the old one is revoked in the same transaction."""
-        raw = generate_raw_key()
-        async with self._uow() as uow:
-            old = await _visible_key(uow.keys, caller, key_id)
-            # Rotating hands out a new key with the old one's rights: only for callers
-            # who could have issued those rights themselves.
-            authorize_issue(caller, KeyRequest(name=old.name, permissions=old.permissions))
-            if not await uow.keys.deactivate(key_id):
-                raise Conflict("API key is already revoked; only an active key can be rotated")
-            key = await uow.keys.add(
-                NewKey(
-                    user_id=old.user_id,
-                    name=old.name,
-                    key_hash=hash_key(raw),
-                    prefix=display_prefix(raw),
-                    permissions=frozenset(p.value for p in old.permissions),
-                    rate_limit=old.rate_limit,
-                )
-            )
-        return IssuedKey(key=key, raw_key=raw)
+            key = await visible_key(uow.keys, caller, key_id, lock=True)
+            if await uow.keys.deactivate(key_id):
+                uow.record(key_revoked(key, actor_of(caller, origin), origin))

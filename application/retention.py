@@ -2,7 +2,8 @@
 
 Idempotency records are kept 24 h (the contract's promise) and then go. A webhook
 event goes, with its deliveries and their attempts, once every delivery of it has
-ended (succeeded, or failed for good) longer ago than the retention.
+ended (succeeded, or failed for good) longer ago than the retention. Audit events go
+once they are older than theirs (AUDIT_RETENTION_DAYS).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 class PurgeResult:
     idempotency_keys: int
     webhook_events: int
+    audit_events: int = 0
 
 
 class PurgeExpired:
@@ -35,29 +37,37 @@ class PurgeExpired:
         clock: Clock,
         *,
         webhook_retention: timedelta,
+        audit_retention: timedelta,
         batch: int = 1000,
         max_batches: int = 50,
     ) -> None:
         self._records = records
         self._clock = clock
         self._webhook_retention = webhook_retention
+        self._audit_retention = audit_retention
         self._batch = batch
         self._max_batches = max_batches
 
     async def __call__(self) -> PurgeResult:
-        ended_before = self._clock.now() - self._webhook_retention
+        now = self._clock.now()
+        ended_before = now - self._webhook_retention
+        audit_before = now - self._audit_retention
         result = PurgeResult(
             idempotency_keys=await self._in_batches(self._records.delete_expired_idempotency_keys),
             webhook_events=await self._in_batches(
                 lambda limit: self._records.delete_finished_webhook_events(ended_before, limit)
             ),
+            audit_events=await self._in_batches(
+                lambda limit: self._records.delete_old_audit_events(audit_before, limit)
+            ),
         )
-        if result.idempotency_keys or result.webhook_events:
+        if result.idempotency_keys or result.webhook_events or result.audit_events:
             log.info(
-                "retention: deleted %d expired idempotency records and %d webhook events"
-                " (with their deliveries)",
+                "retention: deleted %d expired idempotency records, %d webhook events"
+                " (with their deliveries) and %d audit events",
                 result.idempotency_keys,
                 result.webhook_events,
+                result.audit_events,
             )
         return result
 

@@ -15,6 +15,7 @@ from application.ports.webhooks import (
     WebhookRepository,
     WebhookSender,
 )
+from domain.audit import Origin, actor_of, webhook_created, webhook_deleted
 from domain.errors import Conflict, NotFound
 from domain.keys import Caller, Permission, acting_user, can_see, is_admin, require
 from domain.pagination import PageInfo, PageRequest, page_info
@@ -42,7 +43,9 @@ class Subscribe:
         self._policy = policy
         self._max_per_user = max_per_user
 
-    async def __call__(self, caller: Caller, url: str, event_types: Iterable[str]) -> Subscription:
+    async def __call__(
+        self, caller: Caller, url: str, event_types: Iterable[str], *, origin: Origin
+    ) -> Subscription:
         require(caller, Permission.WRITE)
         new = NewWebhook(
             user_id=acting_user(caller),
@@ -62,6 +65,7 @@ class Subscribe:
                     " delete one first"
                 )
             webhook = await uow.webhooks.add(new)
+            uow.record(webhook_created(webhook, actor_of(caller, origin), origin))
         return Subscription(webhook=webhook, secret=new.secret)
 
 
@@ -84,12 +88,13 @@ class Unsubscribe:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def __call__(self, caller: Caller, webhook_id: int) -> None:
+    async def __call__(self, caller: Caller, webhook_id: int, *, origin: Origin) -> None:
         """Deletes the subscription and, with it, its deliveries still pending."""
         require(caller, Permission.WRITE)
         async with self._uow() as uow:
-            await _visible_webhook(uow.webhooks, caller, webhook_id)
-            await uow.webhooks.delete(webhook_id)
+            webhook = await _visible_webhook(uow.webhooks, caller, webhook_id)
+            if await uow.webhooks.delete(webhook_id):
+                uow.record(webhook_deleted(webhook, actor_of(caller, origin), origin))
 
 
 class ListDeliveries:

@@ -22,6 +22,7 @@ from dataclasses import replace
 
 import psycopg
 
+from domain.audit import CLI
 from domain.keys import OPERATOR, KeyRequest, Permission
 from domain.quota import QuotaDecision
 from entrypoints.container import build_container
@@ -63,7 +64,7 @@ async def app_cost(url: str, requests: int, quota_on: bool) -> tuple[float, floa
     )
     await started.wait()
     request = KeyRequest("bench", frozenset({Permission.READ}), "bench", 10**9)
-    issued = await container.issue_key()(request, OPERATOR, "bench")
+    issued = await container.issue_key()(request, OPERATOR, "bench", origin=CLI)
     await asyncio.sleep(0.3)
     headers = [(b"host", b"bench"), (b"authorization", f"Bearer {issued.raw_key}".encode())]
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from domain.errors import FieldError, InvalidInput, PermissionDenied
 from domain.storable import storable_text
+from domain.times import parse_time
 
 KEY_PREFIX = "rk_"
 KEY_RANDOM_BYTES = 32
@@ -28,6 +29,12 @@ class Permission(enum.StrEnum):
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"
+
+
+class KeyState(enum.Enum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
 
 
 ALL_PERMISSIONS = frozenset(Permission)
@@ -87,15 +94,16 @@ def validate_key_name(name: str) -> str:
     return name
 
 
-def validate_rate_limit(value: int | str) -> int:
-    """A limit given as a number, or as the digits a form or command line sent."""
+def validate_rate_limit(value: int | str, field: str = "rateLimit") -> int:
+    """A limit given as a number, or as the digits a form or command line sent; `field`
+    names it in the error (rateLimit, rateLimitPerMinute, rateLimitPerDay)."""
     if isinstance(value, str):
         digits = value.strip()
         value = int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 20 else 0
-    if not 1 <= value <= MAX_RATE_LIMIT:
+    if isinstance(value, bool) or not 1 <= value <= MAX_RATE_LIMIT:
         raise InvalidInput(
             "Invalid rate limit",
-            [FieldError("rateLimit", f"must be an integer from 1 to {MAX_RATE_LIMIT}")],
+            [FieldError(field, f"must be an integer from 1 to {MAX_RATE_LIMIT}")],
         )
     return value
 
@@ -116,9 +124,20 @@ class KeyLimits:
     more field here and one more line there, and the rule covers it."""
 
     per_hour: int = DEFAULT_RATE_LIMIT
+    # None: no such window, which is more than any limit.
+    per_minute: int | None = None
+    per_day: int | None = None
 
     def within(self, ceiling: KeyLimits) -> KeyLimits:
-        return KeyLimits(per_hour=min(self.per_hour, ceiling.per_hour))
+        return KeyLimits(
+            per_hour=min(self.per_hour, ceiling.per_hour),
+            per_minute=_lower(self.per_minute, ceiling.per_minute),
+            per_day=_lower(self.per_day, ceiling.per_day),
+        )
+
+
+def _lower(limit: int | None, ceiling: int | None) -> int | None:
+    return ceiling if limit is None else limit if ceiling is None else min(limit, ceiling)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +151,14 @@ class ApiKey:
     is_active: bool
     created_at: datetime
     last_used_at: datetime | None = None
+    # The instant from which the key is expired; None: it never expires.
     expires_at: datetime | None = None
+    # Windows beside the hourly `rate_limit`; None: the key has no such window.
+    rate_limit_per_minute: int | None = None
+    rate_limit_per_day: int | None = None
+    # The key that replaced this one in a rotation; set, the key is in its grace period
+    # (until expires_at) or, rotated without one, revoked.
+    replaced_by: int | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -140,7 +166,7 @@ class ApiKey:
 
     @property
     def limits(self) -> KeyLimits:
-        return KeyLimits(per_hour=self.rate_limit)
+        return KeyLimits(self.rate_limit, self.rate_limit_per_minute, self.rate_limit_per_day)
 
     def allows(self, permission: Permission) -> bool:
         return permission in self.permissions or self.is_admin
@@ -149,8 +175,16 @@ class ApiKey:
         if not self.allows(permission):
             raise PermissionDenied(f"This key lacks the '{permission.value}' permission")
 
+    def state_at(self, now: datetime) -> KeyState:
+        """What the key is at `now`: expiry is a moment, so no job has to act on it."""
+        if not self.is_active:
+            return KeyState.REVOKED
+        if self.expires_at is not None and now >= self.expires_at:
+            return KeyState.EXPIRED
+        return KeyState.ACTIVE
+
     def usable_at(self, now: datetime) -> bool:
-        return self.is_active and (self.expires_at is None or now < self.expires_at)
+        return self.state_at(now) is KeyState.ACTIVE
 
     def can_see(self, other_user: UserId) -> bool:
         return self.is_admin or other_user == self.user_id
@@ -205,6 +239,27 @@ class KeyRequest:
     permissions: frozenset[Permission]
     user_id: UserId | None = None
     rate_limit: int | None = None
+    expires_at: datetime | None = None
+    rate_limit_per_minute: int | None = None
+    rate_limit_per_day: int | None = None
+
+    @property
+    def sets_admin_fields(self) -> bool:
+        """userId and limits are an admin's to set: a key's limits are its price."""
+        return any(
+            value is not None
+            for value in (
+                self.user_id,
+                self.rate_limit,
+                self.rate_limit_per_minute,
+                self.rate_limit_per_day,
+            )
+        )
+
+
+def _limit(value: int | str | None, field: str) -> int | None:
+    # An empty value (a form's blank field) means none was given.
+    return None if value is None or value == "" else validate_rate_limit(value, field)
 
 
 def key_request(
@@ -212,31 +267,43 @@ def key_request(
     permissions: Iterable[str],
     user_id: str | None = None,
     rate_limit: int | str | None = None,
+    *,
+    expires_at: str | datetime | None = None,
+    rate_limit_per_minute: int | str | None = None,
+    rate_limit_per_day: int | str | None = None,
 ) -> KeyRequest:
     """A key request from what a client sent, validated: the API's register body, the
     CLI's `keys issue` and the dashboard's form all come through here. An empty
-    user id or rate limit (a form's blank field) means none was given."""
+    value (a form's blank field) means none was given. Whether `expires_at` lies in
+    the allowed future is IssueKey's to judge: it has the clock."""
     return KeyRequest(
         name=validate_key_name(name),
         permissions=parse_permissions(permissions),
         user_id=validate_user_id(user_id) if user_id else None,
-        rate_limit=validate_rate_limit(rate_limit) if rate_limit not in (None, "") else None,
+        rate_limit=_limit(rate_limit, "rateLimit"),
+        expires_at=parse_time(expires_at, "expiresAt") if expires_at else None,
+        rate_limit_per_minute=_limit(rate_limit_per_minute, "rateLimitPerMinute"),
+        rate_limit_per_day=_limit(rate_limit_per_day, "rateLimitPerDay"),
     )
 
 
+ADMIN_FIELDS = "userId, rateLimit, rateLimitPerMinute or rateLimitPerDay"
+
+
 def authorize_issue(caller: Caller | None, request: KeyRequest) -> None:
-    """Who may issue what: the rules of POST /api/auth/register (None: self-service)."""
+    """Who may issue what: the rules of POST /api/auth/register (None: self-service).
+    Anyone may set an expiry: a shorter life is never an escalation."""
     if caller is None:
         if Permission.ADMIN in request.permissions:
             raise PermissionDenied("Self-service keys cannot have the 'admin' permission")
-        if request.user_id is not None or request.rate_limit is not None:
-            raise PermissionDenied("Only an admin key may set userId or rateLimit")
+        if request.sets_admin_fields:
+            raise PermissionDenied(f"Only an admin key may set {ADMIN_FIELDS}")
         return
     if is_admin(caller):
         return
     assert isinstance(caller, ApiKey)
-    if request.user_id is not None or request.rate_limit is not None:
-        raise PermissionDenied("Only an admin key may set userId or rateLimit")
+    if request.sets_admin_fields:
+        raise PermissionDenied(f"Only an admin key may set {ADMIN_FIELDS}")
     missing = request.permissions - caller.permissions
     if missing:
         names = ", ".join(sorted(p.value for p in missing))
@@ -247,7 +314,11 @@ def granted_limits(caller: Caller | None, request: KeyRequest) -> KeyLimits:
     """The limits a new key gets: what was asked (only an admin or the operator may ask),
     else the defaults; and a key issued with a non-admin key never more than that key's,
     so chaining keys cannot raise a limit."""
-    asked = KeyLimits(per_hour=request.rate_limit or DEFAULT_RATE_LIMIT)
+    asked = KeyLimits(
+        request.rate_limit or DEFAULT_RATE_LIMIT,
+        request.rate_limit_per_minute,
+        request.rate_limit_per_day,
+    )
     if isinstance(caller, ApiKey) and not caller.is_admin:
         return asked.within(caller.limits)
     return asked

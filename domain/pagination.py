@@ -7,10 +7,13 @@ import binascii
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from domain.errors import FieldError, InvalidInput
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -65,6 +68,25 @@ def page_info(request: PageRequest, total: int) -> PageInfo:
         total_pages=total_pages,
         has_next=request.page < total_pages,
     )
+
+
+def keyset_page(
+    page: PageRequest,
+    total: int,
+    fetched: Sequence[T],
+    *,
+    by_cursor: bool,
+    cursor_after: Callable[[T], str],
+) -> tuple[Sequence[T], PageInfo]:
+    """A page of a list read one row past `page.limit` (so `hasNext` comes from the rows
+    themselves when a cursor started it), with the cursor that continues after it."""
+    items = fetched[: page.limit]
+    info = page_info(page, total)
+    if by_cursor:
+        info = replace(info, page=None, has_next=len(fetched) > page.limit)
+    if info.has_next and items:
+        info = replace(info, next_cursor=cursor_after(items[-1]))
+    return items, info
 
 
 def page_with_cursor() -> InvalidInput:

@@ -20,6 +20,7 @@ from adapters.embedded import EmbeddedPostgres
 from adapters.http_client import SafeWebhookSender
 from adapters.oidc import OidcClient
 from adapters.postgres.api_keys import PostgresKeyFinder
+from adapters.postgres.audit import PostgresAuditTrail
 from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
 from adapters.postgres.migrate import apply_migrations
@@ -38,8 +39,10 @@ from adapters.postgres.secrets import PostgresSecrets
 from adapters.postgres.sessions import PostgresSessionStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
+from application.audit import ListAudit
 from application.health import CheckHealth
-from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
+from application.key_changes import RotateKey, UpdateKey
+from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey
 from application.quota import CheckQuota
 from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
 from application.resources import (
@@ -104,7 +107,7 @@ class Container(containers.DeclarativeContainer):
         CachingKeyFinder, inner=key_store, conninfo=settings.provided.database_url
     )
     uow = providers.Singleton(
-        PostgresUnitOfWorkFactory, pool=pool, on_keys_revoked=key_finder.provided.forget_ids
+        PostgresUnitOfWorkFactory, pool=pool, on_keys_changed=key_finder.provided.forget_ids
     )
     usage_recorder = providers.Singleton(BatchedUsageRecorder, pool=pool)
     request_log_sink = providers.Singleton(
@@ -151,6 +154,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         webhook_retention=providers.Callable(
             lambda s: timedelta(days=s.webhook_delivery_retention_days), settings
+        ),
+        audit_retention=providers.Callable(
+            lambda s: timedelta(days=s.audit_retention_days), settings
         ),
     )
     session_store = providers.Singleton(
@@ -227,11 +233,12 @@ class Container(containers.DeclarativeContainer):
         fail_open=providers.Callable(lambda s: s.quota_on_store_failure == "allow", settings),
     )
     issue_key = providers.Singleton(
-        IssueKey, uow=uow, self_service=settings.provided.registration_enabled
+        IssueKey, uow=uow, clock=clock, self_service=settings.provided.registration_enabled
     )
     get_key = providers.Singleton(GetKey, uow=uow)
     revoke_key = providers.Singleton(RevokeKey, uow=uow)
-    rotate_key = providers.Singleton(RotateKey, uow=uow)
+    rotate_key = providers.Singleton(RotateKey, uow=uow, clock=clock)
+    update_key = providers.Singleton(UpdateKey, uow=uow, clock=clock)
 
     subscribe_webhook = providers.Singleton(
         Subscribe,
@@ -248,6 +255,11 @@ class Container(containers.DeclarativeContainer):
     list_resources = providers.Singleton(ListResources, reader=resource_reader, secrets=secrets)
     # Key cursors are signed with the resources' cursor key.
     list_keys = providers.Singleton(ListKeys, uow=uow, codec=list_resources.provided.codec)
+    list_audit = providers.Singleton(
+        ListAudit,
+        trail=providers.Singleton(PostgresAuditTrail, pool=pool),
+        codec=list_resources.provided.codec,
+    )
 
     request_log_queries = providers.Singleton(PostgresRequestLogQueries, pool=pool)
     key_usage = providers.Singleton(

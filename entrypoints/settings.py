@@ -112,6 +112,7 @@ class Settings:
     webhook_retry_window: float = 24 * 3600.0
     webhook_delivery_retention_days: int = 7
     webhook_max_per_user: int = 25
+    audit_retention_days: int = 365
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -158,6 +159,7 @@ class Settings:
                 env, "WEBHOOK_DELIVERY_RETENTION_DAYS", 7, 1, 3650
             ),
             webhook_max_per_user=_int(env, "WEBHOOK_MAX_PER_USER", 25, 1, 10_000),
+            audit_retention_days=_int(env, "AUDIT_RETENTION_DAYS", 365, 1, 36500),
         )
         return settings.validate()
 

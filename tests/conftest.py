@@ -24,6 +24,7 @@ from tests.support.database import fresh_database, postgres_server
 TABLES = ("request_logs", "resources", "idempotency_keys", "quota_windows", "api_keys")
 TABLES += ("webhook_attempts", "webhook_deliveries", "webhook_events", "webhooks")
 TABLES += ("dashboard_sessions",)
+TABLES += ("audit_events",)
 
 
 @pytest.fixture(scope="session")

@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from application.ports.keys import NewKey
+from application.ports.keys import UPDATABLE, NewKey
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
 
 COLUMNS = (
     "id, user_id, name, prefix, permissions, rate_limit, is_active, created_at,"
-    " last_used_at, expires_at"
+    " last_used_at, expires_at, rate_limit_per_minute, rate_limit_per_day, replaced_by"
 )
 INSERT_KEY = f"""
-INSERT INTO api_keys (user_id, name, key_hash, prefix, permissions, rate_limit)
-VALUES (%s, %s, %s, %s, %s, %s)
+INSERT INTO api_keys (user_id, name, key_hash, prefix, permissions, rate_limit, expires_at,
+                      rate_limit_per_minute, rate_limit_per_day)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING {COLUMNS}
 """
 SELECT_BY_ID = f"SELECT {COLUMNS} FROM api_keys WHERE id = %s"
+SELECT_BY_ID_LOCKED = SELECT_BY_ID + " FOR UPDATE"
 SELECT_BY_HASH = f"SELECT {COLUMNS} FROM api_keys WHERE key_hash = %s"
 # The total counts every match, also when a cursor starts the page further on.
 SELECT_PAGE = f"""
@@ -35,6 +38,18 @@ COUNT_KEYS = """
 SELECT count(*) FROM api_keys WHERE (%(user_id)s::text IS NULL OR user_id = %(user_id)s)
 """
 DEACTIVATE = "UPDATE api_keys SET is_active = false WHERE id = %s AND is_active RETURNING id"
+# Without a grace period the old key is revoked; with one it stays active and expires
+# at the end of it. Either way it names its successor, which no second rotation can.
+RETIRE = """
+UPDATE api_keys
+SET replaced_by = %(replaced_by)s,
+    is_active = %(ends_at)s::timestamptz IS NOT NULL,
+    expires_at = coalesce(%(ends_at)s, expires_at)
+WHERE id = %(id)s AND is_active AND replaced_by IS NULL
+RETURNING id
+"""
+# Column names come from this closed mapping (the port's UPDATABLE), never from a client.
+UPDATE_COLUMNS = {name: sql.Identifier(name) for name in UPDATABLE}
 
 
 def key_from_row(row: Sequence[Any]) -> ApiKey:
@@ -49,13 +64,17 @@ def key_from_row(row: Sequence[Any]) -> ApiKey:
         created_at=row[7],
         last_used_at=row[8],
         expires_at=row[9],
+        rate_limit_per_minute=row[10],
+        rate_limit_per_day=row[11],
+        replaced_by=row[12],
     )
 
 
 class PostgresApiKeyRepository:
     def __init__(self, conn: AsyncConnection[TupleRow]) -> None:
         self._conn = conn
-        self.deactivated: list[int] = []
+        # Keys this unit of work changed: the key cache forgets them after the commit.
+        self.changed: list[int] = []
 
     async def add(self, new: NewKey) -> ApiKey:
         cur = await self._conn.execute(
@@ -67,14 +86,17 @@ class PostgresApiKeyRepository:
                 new.prefix,
                 sorted(new.permissions),
                 new.rate_limit,
+                new.expires_at,
+                new.rate_limit_per_minute,
+                new.rate_limit_per_day,
             ),
         )
         row = await cur.fetchone()
         assert row is not None
         return key_from_row(row)
 
-    async def get(self, key_id: int) -> ApiKey | None:
-        cur = await self._conn.execute(SELECT_BY_ID, (key_id,))
+    async def get(self, key_id: int, *, lock: bool = False) -> ApiKey | None:
+        cur = await self._conn.execute(SELECT_BY_ID_LOCKED if lock else SELECT_BY_ID, (key_id,))
         row = await cur.fetchone()
         return key_from_row(row) if row else None
 
@@ -95,10 +117,31 @@ class PostgresApiKeyRepository:
 
     async def deactivate(self, key_id: int) -> bool:
         cur = await self._conn.execute(DEACTIVATE, (key_id,))
-        if await cur.fetchone() is None:
-            return False
-        self.deactivated.append(key_id)
-        return True
+        return self._changed(key_id, await cur.fetchone() is not None)
+
+    async def retire(self, key_id: int, replaced_by: int, ends_at: datetime | None) -> bool:
+        params = {"id": key_id, "replaced_by": replaced_by, "ends_at": ends_at}
+        cur = await self._conn.execute(RETIRE, params)
+        return self._changed(key_id, await cur.fetchone() is not None)
+
+    async def update(self, key_id: int, values: Mapping[str, object]) -> ApiKey:
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(UPDATE_COLUMNS[name], sql.Placeholder(name))
+            for name in values
+        )
+        statement = sql.SQL("UPDATE api_keys SET {} WHERE id = %(id)s RETURNING {}").format(
+            assignments, sql.SQL(COLUMNS)
+        )
+        cur = await self._conn.execute(statement, {**values, "id": key_id})
+        row = await cur.fetchone()
+        assert row is not None, "update() is called on a key the unit of work holds locked"
+        self._changed(key_id, True)
+        return key_from_row(row)
+
+    def _changed(self, key_id: int, changed: bool) -> bool:
+        if changed:
+            self.changed.append(key_id)
+        return changed
 
 
 class PostgresKeyFinder:

@@ -3,6 +3,8 @@
 The api_keys triggers NOTIFY every change authentication depends on. Entries are
 served only while this process is listening: when the listening connection is
 lost the cache is dropped and every lookup goes to the database until it is back.
+An entry is the whole key, its expiresAt included, and Authenticate judges it against
+the clock on every request: a key expires here at its instant with nothing announced.
 """
 
 from __future__ import annotations

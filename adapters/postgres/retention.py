@@ -40,6 +40,17 @@ WITH finished AS (
 DELETE FROM webhook_events e USING finished WHERE e.id = finished.id
 """
 
+# Oldest first, by the index on at; nothing else locks audit rows, but SKIP LOCKED lets
+# every worker's purge run at once.
+DELETE_OLD_AUDIT_EVENTS = """
+WITH old AS (
+    SELECT id FROM audit_events WHERE at < %(before)s
+    ORDER BY at LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM audit_events a USING old WHERE a.id = old.id
+"""
+
 
 class PostgresExpiredRecords:
     def __init__(self, pool: AsyncConnectionPool) -> None:
@@ -51,6 +62,9 @@ class PostgresExpiredRecords:
     async def delete_finished_webhook_events(self, ended_before: datetime, limit: int) -> int:
         params = {"before": ended_before, "limit": limit}
         return await self._delete(DELETE_FINISHED_WEBHOOK_EVENTS, params)
+
+    async def delete_old_audit_events(self, before: datetime, limit: int) -> int:
+        return await self._delete(DELETE_OLD_AUDIT_EVENTS, {"before": before, "limit": limit})
 
     async def _delete(self, statement: str, params: dict[str, Any]) -> int:
         async with self._pool.connection() as conn:

@@ -35,7 +35,7 @@ ORDER BY id LIMIT %(limit)s OFFSET %(offset)s
 COUNT_WEBHOOKS = """
 SELECT count(*) FROM webhooks WHERE (%(user_id)s::text IS NULL OR user_id = %(user_id)s)
 """
-DELETE_WEBHOOK = "DELETE FROM webhooks WHERE id = %s"
+DELETE_WEBHOOK = "DELETE FROM webhooks WHERE id = %s RETURNING id"
 
 DELIVERY_COLUMNS = """
 d.id, d.webhook_id, d.event_id, e.event_type, d.message_id, d.status, d.attempts,
@@ -179,8 +179,9 @@ class PostgresWebhookRepository:
         rows, total = await _page(self._conn, SELECT_WEBHOOK_PAGE, COUNT_WEBHOOKS, params)
         return [webhook_from_row(r) for r in rows], total
 
-    async def delete(self, webhook_id: int) -> None:
-        await self._conn.execute(DELETE_WEBHOOK, (webhook_id,))
+    async def delete(self, webhook_id: int) -> bool:
+        cur = await self._conn.execute(DELETE_WEBHOOK, (webhook_id,))
+        return await cur.fetchone() is not None
 
     async def deliveries(
         self, webhook_id: int, page: PageRequest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -19,12 +19,26 @@ class NewKey:
     prefix: str
     permissions: frozenset[str]
     rate_limit: int
+    expires_at: datetime | None = None
+    rate_limit_per_minute: int | None = None
+    rate_limit_per_day: int | None = None
+
+
+# What `ApiKeyRepository.update` may set: attribute names of ApiKey.
+UPDATABLE = frozenset(
+    {"name", "expires_at", "rate_limit", "rate_limit_per_minute", "rate_limit_per_day"}
+)
 
 
 class ApiKeyRepository(Protocol):
+    """Keys within one unit of work. Every method that changes a key makes every
+    instance's key cache forget it once the unit of work commits."""
+
     async def add(self, new: NewKey) -> ApiKey: ...
 
-    async def get(self, key_id: int) -> ApiKey | None: ...
+    async def get(self, key_id: int, *, lock: bool = False) -> ApiKey | None:
+        """The key; with `lock`, held against other changes until the unit of work ends."""
+        ...
 
     async def list(
         self, user_id: UserId | None, page: PageRequest, after_id: int | None, fetch: int
@@ -35,6 +49,16 @@ class ApiKeyRepository(Protocol):
 
     async def deactivate(self, key_id: int) -> bool:
         """Revoke; True when the key was active until now."""
+        ...
+
+    async def retire(self, key_id: int, replaced_by: int, ends_at: datetime | None) -> bool:
+        """End a rotated key: revoke it now (`ends_at` None) or let it expire at `ends_at`,
+        and name its successor. False, changing nothing, when the key is no longer
+        active or was already rotated."""
+        ...
+
+    async def update(self, key_id: int, values: Mapping[str, object]) -> ApiKey:
+        """Set the given attributes (names from UPDATABLE); the key as it is now."""
         ...
 
 

@@ -15,3 +15,7 @@ class ExpiredRecords(Protocol):
         """Delete up to `limit` webhook events created before `ended_before` none of whose
         deliveries is pending or ended since, with their deliveries; returns how many."""
         ...
+
+    async def delete_old_audit_events(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` audit events dated before `before`; returns how many."""
+        ...

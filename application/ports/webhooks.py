@@ -36,7 +36,9 @@ class WebhookRepository(Protocol):
         self, user_id: UserId | None, page: PageRequest
     ) -> tuple[Sequence[Webhook], int]: ...
 
-    async def delete(self, webhook_id: int) -> None: ...
+    async def delete(self, webhook_id: int) -> bool:
+        """True when this call deleted it (a concurrent delete may have been first)."""
+        ...
 
     async def deliveries(
         self, webhook_id: int, page: PageRequest

@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 
 from domain.errors import DomainError, InvalidInput
+from entrypoints.cli import audit as audit_commands
 from entrypoints.cli import keys as keys_commands
 from entrypoints.cli import logs as logs_commands
 from entrypoints.cli import webhooks as webhooks_commands
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys_commands.add_commands(commands)
     logs_commands.add_commands(commands)
     webhooks_commands.add_commands(commands)
+    audit_commands.add_commands(commands)
     return parser
 
 

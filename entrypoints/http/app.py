@@ -11,7 +11,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 
 from entrypoints.container import VERSION, Container
-from entrypoints.http.controllers import keys, webhooks
+from entrypoints.http.controllers import audit, key_changes, keys, webhooks
 from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
@@ -41,7 +41,9 @@ def _dependencies(container: Container) -> dict[str, Provide]:
             "list_keys",
             "revoke_key",
             "rotate_key",
+            "update_key",
             "key_usage",
+            "list_audit",
             "list_resources",
             "get_resource",
             "create_resource",
@@ -96,7 +98,14 @@ API_DESCRIPTION = (
 
 
 def _handlers() -> list[Any]:
-    return [health, *keys.HANDLERS, ResourceController, *webhooks.HANDLERS]
+    return [
+        health,
+        *keys.HANDLERS,
+        *key_changes.HANDLERS,
+        ResourceController,
+        *webhooks.HANDLERS,
+        *audit.HANDLERS,
+    ]
 
 
 def _lifespan(container: Container) -> Any:

@@ -43,6 +43,7 @@ ROUTES: dict[str, Access] = {
     "keys": KEYED,
     "resources": KEYED,
     "webhooks": KEYED,
+    "audit": KEYED,
 }
 VERSIONS = {"v1": 1, "v2": 2}
 

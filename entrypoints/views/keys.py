@@ -7,12 +7,26 @@ from datetime import datetime
 import msgspec
 
 from domain.keys import ApiKey, IssuedKey
+from domain.times import wire_time
 
 SAVE_MESSAGE = "Save this key — it will not be shown again."
 
 
 def iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+    return wire_time(value)
+
+
+class RefillView(msgspec.Struct, rename="camel"):
+    interval: str  # "daily" or "monthly"
+    amount: int
+
+
+class CreditsView(msgspec.Struct, rename="camel"):
+    """Usage credits of a metered key; null (unmetered) for every key until credits
+    are built."""
+
+    remaining: int
+    refill: RefillView | None
 
 
 class KeyView(msgspec.Struct, rename="camel"):
@@ -22,7 +36,11 @@ class KeyView(msgspec.Struct, rename="camel"):
     user_id: str
     permissions: list[str]
     rate_limit: int
+    rate_limit_per_minute: int | None
+    rate_limit_per_day: int | None
+    credits: CreditsView | None
     is_active: bool
+    expires_at: str | None
     last_used_at: str | None
     created_at: str
 
@@ -35,7 +53,11 @@ class KeyView(msgspec.Struct, rename="camel"):
             user_id=key.user_id,
             permissions=sorted(p.value for p in key.permissions),
             rate_limit=key.rate_limit,
+            rate_limit_per_minute=key.rate_limit_per_minute,
+            rate_limit_per_day=key.rate_limit_per_day,
+            credits=None,
             is_active=key.is_active,
+            expires_at=iso(key.expires_at),
             last_used_at=iso(key.last_used_at),
             created_at=iso(key.created_at) or "",
         )
@@ -49,6 +71,10 @@ class IssuedKeyView(msgspec.Struct, rename="camel"):
     user_id: str
     permissions: list[str]
     rate_limit: int
+    rate_limit_per_minute: int | None
+    rate_limit_per_day: int | None
+    credits: CreditsView | None
+    expires_at: str | None
     created_at: str
     message: str = SAVE_MESSAGE
 
@@ -63,5 +89,9 @@ class IssuedKeyView(msgspec.Struct, rename="camel"):
             user_id=key.user_id,
             permissions=sorted(p.value for p in key.permissions),
             rate_limit=key.rate_limit,
+            rate_limit_per_minute=key.rate_limit_per_minute,
+            rate_limit_per_day=key.rate_limit_per_day,
+            credits=None,
+            expires_at=iso(key.expires_at),
             created_at=iso(key.created_at) or "",
         )

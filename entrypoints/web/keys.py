@@ -4,6 +4,7 @@ confirmation step."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Request, get, post
@@ -11,11 +12,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
-from application.keys import GetKey, IssueKey, ListKeys, RevokeKey, RotateKey
+from application.key_changes import RotateKey
+from application.keys import GetKey, IssueKey, ListKeys, RevokeKey
+from domain.audit import Via
 from domain.errors import InvalidInput, PermissionDenied
+from domain.key_lifecycle import validate_grace
 from domain.keys import ApiKey, IssuedKey, Permission, key_request
 from domain.pagination import page_request
-from entrypoints.http.controllers.common import checked_id
+from entrypoints.http.controllers.common import checked_id, origin_of
 from entrypoints.web.errors import status_and_headers
 from entrypoints.web.forms import read_form
 from entrypoints.web.responses import KEYS, redirect, render
@@ -23,6 +27,13 @@ from entrypoints.web.session import Session
 from entrypoints.web.visit import Dashboard, Visit
 
 KEYS_PER_PAGE = 25
+# The rotate form's grace periods: (seconds, label).
+GRACE_CHOICES = [
+    (0, "none: the old key stops now"),
+    (3600, "1 hour"),
+    (86400, "24 hours"),
+    (604800, "7 days"),
+]
 
 
 @get("/keys", include_in_schema=False)
@@ -38,7 +49,7 @@ async def keys_page(
     keys, info = await list_keys(caller, user or None, page_request(page, KEYS_PER_PAGE))
     return render(
         dashboard, request, visit, "keys.html", keys=keys, info=info, user_filter=user or "",
-        session_key=caller.id if visit.session.api_key else None,
+        session_key=caller.id if visit.session.api_key else None, now=datetime.now(UTC),
     )  # fmt: skip
 
 
@@ -110,7 +121,9 @@ async def create_key(
         wanted = key_request(
             values["name"], values["permissions"], values["user_id"], values["rate_limit"]
         )
-        issued = await issue_key(wanted, caller, new_user_id=caller.user_id)
+        issued = await issue_key(
+            wanted, caller, new_user_id=caller.user_id, origin=origin_of(request, Via.DASHBOARD)
+        )
     except (InvalidInput, PermissionDenied) as exc:
         status, _ = status_and_headers(exc)
         return _new_key_form(dashboard, request, visit, caller, status, _message(exc), values)
@@ -130,7 +143,10 @@ async def confirm(
     key = await get_key(caller, checked_id(key_id, "API key"))
     action = request.url.path.rsplit("/", 1)[1]
     own = visit.session.api_key is not None and caller.id == key.id
-    return render(dashboard, request, visit, "confirm.html", key=key, action=action, own=own)
+    return render(
+        dashboard, request, visit, "confirm.html", key=key, action=action, own=own,
+        graces=GRACE_CHOICES,
+    )  # fmt: skip
 
 
 @post("/keys/{key_id:int}/revoke", include_in_schema=False)
@@ -143,7 +159,9 @@ async def revoke(
 ) -> Redirect:
     caller = visit.require()
     visit.check_csrf(await read_form(request))
-    await revoke_key(caller, checked_id(key_id, "API key"))
+    await revoke_key(
+        caller, checked_id(key_id, "API key"), origin=origin_of(request, Via.DASHBOARD)
+    )
     return redirect(dashboard, request, f"{KEYS}?notice=revoked")
 
 
@@ -156,11 +174,16 @@ async def rotate(
     rotate_key: NamedDependency[RotateKey],
 ) -> Template:
     caller = visit.require()
-    visit.check_csrf(await read_form(request))
-    issued = await rotate_key(caller, checked_id(key_id, "API key"))
+    form = await read_form(request)
+    visit.check_csrf(form)
+    grace = validate_grace(form.text("grace") or "0")
+    issued = await rotate_key(
+        caller, checked_id(key_id, "API key"), grace, origin=origin_of(request, Via.DASHBOARD)
+    )
     session = None
     if visit.session.api_key is not None and caller.id == key_id:
-        # The session's own key was just revoked: carry the session over to its successor.
+        # The session's own key was just rotated: carry the session over to its successor,
+        # which outlives any grace period of the old one.
         session = replace(visit.session, api_key=issued.raw_key)
     return _issued(dashboard, request, visit, issued, "rotated", session)
 

@@ -14,7 +14,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from entrypoints.container import Container
-from entrypoints.web import keys, signin, usage
+from entrypoints.web import audit, keys, signin, usage
 from entrypoints.web.errors import (
     CsrfRejected,
     NotSignedIn,
@@ -40,6 +40,7 @@ USE_CASES = (
     "start_session",
     "check_session",
     "end_session",
+    "list_audit",
 )
 # Everything the pages load comes from this host: no CDN, no inline script or style.
 CONTENT_SECURITY_POLICY = (
@@ -92,7 +93,13 @@ def router(container: Container) -> Router:
     static = create_static_files_router(path="/static", directories=[HERE / "static"])
     return Router(
         path="/dashboard",
-        route_handlers=[*signin.HANDLERS, *keys.HANDLERS, *usage.HANDLERS, static],
+        route_handlers=[
+            *signin.HANDLERS,
+            *keys.HANDLERS,
+            *usage.HANDLERS,
+            *audit.HANDLERS,
+            static,
+        ],
         dependencies=dependencies,
         exception_handlers={
             NotSignedIn: not_signed_in,

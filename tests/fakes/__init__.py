@@ -5,6 +5,7 @@ the contract suites under tests/contract/ run one set of tests against both, so 
 fake cannot drift from what the adapter really answers.
 """
 
+from tests.fakes.audit import InMemoryAuditLog
 from tests.fakes.clock import FakeClock
 from tests.fakes.keys import InMemoryKeys, RecordingUsage, make_caller
 from tests.fakes.quota import InMemoryQuotaStore
@@ -17,6 +18,7 @@ from tests.fakes.webhooks import InMemoryWebhooks, ScriptedSender
 __all__ = [
     "FakeClock",
     "FixedSecrets",
+    "InMemoryAuditLog",
     "InMemoryIdempotency",
     "InMemoryKeys",
     "InMemoryQuotaStore",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from application.ports.errors import StoreUnavailable
-from application.ports.keys import NewKey
+from application.ports.keys import UPDATABLE, NewKey
+from domain.audit import AuditEvent
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
+from tests.fakes.audit import InMemoryAuditLog, PendingEvents
 from tests.fakes.clock import FakeClock
 
 
@@ -17,10 +19,12 @@ class InMemoryKeys:
     """api_keys as a dict: the repository, the finder and the unit of work in one."""
 
     def __init__(self, clock: FakeClock) -> None:
-        self._clock = clock
+        self.clock = clock
         self.rows: dict[int, tuple[ApiKey, str]] = {}
         self.unavailable = False
         self.commits = 0
+        self.audit = InMemoryAuditLog(clock)
+        self._events = PendingEvents(self.audit)
 
     # UnitOfWork
     def __call__(self) -> InMemoryKeys:
@@ -32,6 +36,7 @@ class InMemoryKeys:
 
     async def __aenter__(self) -> InMemoryKeys:
         self._snapshot = self.snapshot()
+        self._events.begin()
         return self
 
     async def __aexit__(self, exc_type: object, *exc: object) -> None:
@@ -39,6 +44,10 @@ class InMemoryKeys:
             self.commits += 1
         else:
             self.restore(self._snapshot)
+        self._events.end(committed=exc_type is None)
+
+    def record(self, event: AuditEvent) -> None:
+        self._events.record(event)
 
     def snapshot(self) -> object:
         return dict(self.rows)
@@ -58,12 +67,16 @@ class InMemoryKeys:
             permissions=frozenset(Permission(p) for p in new.permissions),
             rate_limit=new.rate_limit,
             is_active=True,
-            created_at=self._clock.now(),
+            created_at=self.clock.now(),
+            expires_at=new.expires_at,
+            rate_limit_per_minute=new.rate_limit_per_minute,
+            rate_limit_per_day=new.rate_limit_per_day,
         )
         self.rows[key_id] = (key, new.key_hash)
         return key
 
-    async def get(self, key_id: int) -> ApiKey | None:
+    async def get(self, key_id: int, *, lock: bool = False) -> ApiKey | None:
+        # One unit of work at a time: nothing to lock against.
         row = self.rows.get(key_id)
         return row[0] if row else None
 
@@ -84,6 +97,27 @@ class InMemoryKeys:
             return False
         self.rows[key_id] = (replace(row[0], is_active=False), row[1])
         return True
+
+    async def retire(self, key_id: int, replaced_by: int, ends_at: datetime | None) -> bool:
+        row = self.rows.get(key_id)
+        if row is None or not row[0].is_active or row[0].replaced_by is not None:
+            return False
+        key = row[0]
+        retired = replace(
+            key,
+            replaced_by=replaced_by,
+            is_active=ends_at is not None,
+            expires_at=key.expires_at if ends_at is None else ends_at,
+        )
+        self.rows[key_id] = (retired, row[1])
+        return True
+
+    async def update(self, key_id: int, values: Mapping[str, object]) -> ApiKey:
+        assert set(values) <= UPDATABLE
+        key, key_hash = self.rows[key_id]
+        updated = replace(key, **values)  # type: ignore[arg-type]
+        self.rows[key_id] = (updated, key_hash)
+        return updated
 
     # KeyFinder
     async def find_by_hash(self, key_hash: str) -> ApiKey | None:

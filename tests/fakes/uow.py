@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain.audit import AuditEvent
+from tests.fakes.audit import InMemoryAuditLog, PendingEvents
 from tests.fakes.clock import FakeClock
 from tests.fakes.keys import InMemoryKeys
 from tests.fakes.resources import InMemoryIdempotency, InMemoryResources
@@ -19,6 +21,8 @@ class InMemoryUnitOfWork:
         self.webhooks = InMemoryWebhooks(clock)
         self.commits = 0
         self.rollbacks = 0
+        self.audit = InMemoryAuditLog(clock)
+        self._events = PendingEvents(self.audit)
 
     def __call__(self) -> InMemoryUnitOfWork:
         return self
@@ -28,9 +32,14 @@ class InMemoryUnitOfWork:
             (part, part.snapshot())
             for part in (self.keys, self.resources, self.idempotency, self.webhooks)
         ]
+        self._events.begin()
         return self
 
+    def record(self, event: AuditEvent) -> None:
+        self._events.record(event)
+
     async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        self._events.end(committed=exc_type is None)
         if exc_type is None:
             self.commits += 1
             return

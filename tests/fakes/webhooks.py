@@ -68,10 +68,12 @@ class InMemoryWebhooks:
         )
         return mine[page.offset : page.offset + page.limit], len(mine)
 
-    async def delete(self, webhook_id: int) -> None:
-        self.rows.pop(webhook_id, None)
+    async def delete(self, webhook_id: int) -> bool:
+        if self.rows.pop(webhook_id, None) is None:
+            return False
         for delivery in [d for d in self.deliveries_by_id.values() if d.webhook_id == webhook_id]:
             del self.deliveries_by_id[delivery.id]
+        return True
 
     async def deliveries(
         self, webhook_id: int, page: PageRequest

@@ -49,10 +49,15 @@ async def test_unknown_revoked_and_expired_keys_are_401(
             "UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = %s",
             (expired.key.id,),
         )
-    for headers in (unknown, bearer(revoked), bearer(expired)):
+    for headers, error in (
+        (unknown, "Invalid or revoked API key"),
+        (bearer(revoked), "Invalid or revoked API key"),
+        (bearer(expired), "API key expired"),
+    ):
         response = await client.get("/api/keys", headers=headers)
         assert response.status_code == 401
-        assert response.json() == {"error": "Invalid or revoked API key"}
+        assert response.json() == {"error": error}
+        assert response.headers["www-authenticate"] == "Bearer"
 
 
 async def test_valid_key_is_admitted_and_bearer_scheme_is_case_insensitive(

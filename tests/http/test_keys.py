@@ -27,8 +27,10 @@ async def test_self_service_sign_up_returns_the_key_once(client: Client) -> None
     assert body["createdAt"].endswith("Z")
     assert set(body) == {
         "id", "key", "prefix", "name", "userId", "permissions", "rateLimit", "createdAt",
-        "message",
+        "message", "expiresAt", "rateLimitPerMinute", "rateLimitPerDay", "credits",
     }  # fmt: skip
+    assert (body["expiresAt"], body["rateLimitPerMinute"], body["rateLimitPerDay"]) == (None,) * 3
+    assert body["credits"] is None
     listed = await client.get("/api/keys", headers={"Authorization": f"Bearer {body['key']}"})
     assert listed.status_code == 200
     assert "key" not in listed.json()["data"][0]
@@ -157,7 +159,7 @@ async def test_list_revoke_rotate_flow(client: Client, container: Container) -> 
     item = listed["data"][0]
     assert set(item) == {
         "id", "name", "prefix", "userId", "permissions", "rateLimit", "isActive", "lastUsedAt",
-        "createdAt",
+        "createdAt", "expiresAt", "rateLimitPerMinute", "rateLimitPerDay", "credits",
     }  # fmt: skip
 
     assert (await client.delete(f"/api/keys/{second['id']}", headers=auth)).status_code == 204

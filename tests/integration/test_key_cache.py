@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from adapters.postgres.key_cache import CachingKeyFinder
+from application.keys import Authenticate
+from domain.errors import Unauthenticated
 from domain.keys import hash_key
 from entrypoints.container import Container
+from tests.fakes import FakeClock, RecordingUsage
 from tests.support.keys import issue
 from tests.support.waiting import eventually
 
@@ -55,6 +59,10 @@ async def test_second_lookup_makes_no_query(cache, open_container: Container) ->
     [
         "UPDATE api_keys SET is_active = false WHERE id = %s",
         "UPDATE api_keys SET rate_limit = 5 WHERE id = %s",
+        "UPDATE api_keys SET rate_limit_per_minute = 5 WHERE id = %s",
+        "UPDATE api_keys SET rate_limit_per_day = 5 WHERE id = %s",
+        "UPDATE api_keys SET expires_at = now() + interval '1 hour' WHERE id = %s",
+        "UPDATE api_keys SET name = 'renamed' WHERE id = %s",
         "DELETE FROM api_keys WHERE id = %s",
     ],
 )
@@ -122,3 +130,19 @@ async def test_losing_the_listener_drops_the_cache(
         return finder.listening
 
     await eventually(back, within=5)
+
+
+async def test_a_cached_key_is_expired_from_its_instant_without_a_query_or_a_notice(
+    cache, open_container: Container
+) -> None:  # type: ignore[no-untyped-def]
+    finder, counting = cache
+    clock = FakeClock(datetime.now(UTC))
+    issued = await issue(open_container, expires_at=clock.now() + timedelta(seconds=5))
+    await asyncio.sleep(0.3)  # the INSERT's own notification goes by
+    authenticate = Authenticate(finder, RecordingUsage(), clock)
+    assert (await authenticate(issued.raw_key)).id == issued.key.id
+    clock.advance(5)
+    with pytest.raises(Unauthenticated, match="API key expired"):
+        await authenticate(issued.raw_key)
+    # The cached entry carried its expiry: nothing was asked of the database again.
+    assert counting.calls == 1

@@ -123,6 +123,7 @@ async def test_a_run_deletes_in_batches_and_leaves_the_rest_for_the_next(
         PostgresExpiredRecords(open_container.pool()),
         SystemClock(),
         webhook_retention=timedelta(days=7),
+        audit_retention=timedelta(days=365),
         batch=2,
         max_batches=2,
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.clock import SystemClock
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from application.keys import IssueKey
+from domain.audit import CLI
 from domain.keys import OPERATOR, IssuedKey, KeyRequest, Permission
 from entrypoints.container import Container
 
@@ -16,6 +20,7 @@ async def issue(
     permissions: tuple[str, ...] = ("read", "write"),
     rate_limit: int | None = None,
     name: str = "test key",
+    expires_at: datetime | None = None,
 ) -> IssuedKey:
     """Issue a key as an operator would, straight through the use case.
 
@@ -26,11 +31,12 @@ async def issue(
         permissions=frozenset(Permission(p) for p in permissions),
         user_id=user,
         rate_limit=rate_limit,
+        expires_at=expires_at,
     )
     conninfo = container.settings().database_url
     async with AsyncConnectionPool(conninfo, min_size=1, max_size=1, open=False) as pool:
-        issue_key = IssueKey(PostgresUnitOfWorkFactory(pool))
-        return await issue_key(request, OPERATOR, new_user_id=user)
+        issue_key = IssueKey(PostgresUnitOfWorkFactory(pool), SystemClock())
+        return await issue_key(request, OPERATOR, new_user_id=user, origin=CLI)
 
 
 def bearer(issued: IssuedKey) -> dict[str, str]:

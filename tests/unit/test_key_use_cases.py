@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from application.keys import Authenticate, IssueKey, ListKeys, RevokeKey, RotateKey
+from application.key_changes import RotateKey
+from application.keys import Authenticate, IssueKey, ListKeys, RevokeKey
 from application.quota import CheckQuota
+from domain.audit import CLI
 from domain.errors import (
     Conflict,
     InvalidInput,
@@ -13,7 +17,7 @@ from domain.errors import (
     ServiceUnavailable,
     Unauthenticated,
 )
-from domain.keys import OPERATOR, KeyRequest, Permission
+from domain.keys import OPERATOR, Caller, IssuedKey, KeyRequest, Permission
 from domain.pagination import PageRequest, SignedCursors
 from tests.fakes import FakeClock, InMemoryKeys, InMemoryQuotaStore, RecordingUsage
 
@@ -30,9 +34,15 @@ def keys(clock: FakeClock) -> InMemoryKeys:
     return InMemoryKeys(clock)
 
 
+async def issue(
+    keys: InMemoryKeys, request: KeyRequest, caller: Caller | None, new_user_id: str
+) -> IssuedKey:
+    return await IssueKey(keys, keys.clock)(request, caller, new_user_id, origin=CLI)
+
+
 async def test_issue_then_authenticate_and_touch(keys: InMemoryKeys, clock: FakeClock) -> None:
     usage = RecordingUsage()
-    issued = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="new")
+    issued = await issue(keys, KeyRequest("k", frozenset({R})), None, "new")
     assert issued.key.user_id == "new"
     found = await Authenticate(keys, usage, clock)(issued.raw_key)
     assert found.id == issued.key.id
@@ -43,12 +53,12 @@ async def test_authenticate_refuses_empty_unknown_and_revoked(
     keys: InMemoryKeys, clock: FakeClock
 ) -> None:
     auth = Authenticate(keys, RecordingUsage(), clock)
-    issued = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u")
+    issued = await issue(keys, KeyRequest("k", frozenset({R})), None, "u")
     with pytest.raises(Unauthenticated, match="Empty"):
         await auth("")
     with pytest.raises(Unauthenticated, match="Invalid or revoked"):
         await auth("rk_" + "0" * 64)
-    await RevokeKey(keys)(OPERATOR, issued.key.id)
+    await RevokeKey(keys)(OPERATOR, issued.key.id, origin=CLI)
     with pytest.raises(Unauthenticated, match="Invalid or revoked"):
         await auth(issued.raw_key)
 
@@ -63,22 +73,24 @@ async def test_authenticate_reports_a_down_store_as_unavailable(
 
 async def test_self_service_can_be_switched_off(keys: InMemoryKeys) -> None:
     with pytest.raises(PermissionDenied):
-        await IssueKey(keys, self_service=False)(KeyRequest("k", frozenset({R})), None, "u")
+        await IssueKey(keys, keys.clock, self_service=False)(
+            KeyRequest("k", frozenset({R})), None, "u", origin=CLI
+        )
     assert keys.rows == {}
 
 
 async def test_a_key_issues_for_its_own_user(keys: InMemoryKeys) -> None:
-    first = await IssueKey(keys)(KeyRequest("k", frozenset({R, W})), None, new_user_id="u1")
-    second = await IssueKey(keys)(KeyRequest("k2", frozenset({R})), first.key, "ignored")
+    first = await issue(keys, KeyRequest("k", frozenset({R, W})), None, "u1")
+    second = await issue(keys, KeyRequest("k2", frozenset({R})), first.key, "ignored")
     assert second.key.user_id == "u1"
 
 
 async def test_another_users_key_is_not_found(keys: InMemoryKeys) -> None:
-    mine = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u1")
-    theirs = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u2")
-    for use_case in (RevokeKey(keys), RotateKey(keys)):
+    mine = await issue(keys, KeyRequest("k", frozenset({R})), None, "u1")
+    theirs = await issue(keys, KeyRequest("k", frozenset({R})), None, "u2")
+    for use_case in (RevokeKey(keys), RotateKey(keys, keys.clock)):
         with pytest.raises(NotFound):
-            await use_case(mine.key, theirs.key.id)
+            await use_case(mine.key, theirs.key.id, origin=CLI)
     assert (await keys.get(theirs.key.id)).is_active  # type: ignore[union-attr]
 
 
@@ -86,9 +98,9 @@ async def test_rotation_revokes_old_and_copies_everything_in_one_commit(
     keys: InMemoryKeys,
 ) -> None:
     admin_request = KeyRequest("k", frozenset({R, W}), user_id="u1", rate_limit=7)
-    old = await IssueKey(keys)(admin_request, OPERATOR, new_user_id="-")
+    old = await issue(keys, admin_request, OPERATOR, "-")
     commits = keys.commits
-    new = await RotateKey(keys)(old.key, old.key.id)
+    new = await RotateKey(keys, keys.clock)(old.key, old.key.id, origin=CLI)
     assert keys.commits == commits + 1
     assert not (await keys.get(old.key.id)).is_active  # type: ignore[union-attr]
     assert (new.key.user_id, new.key.name, new.key.permissions, new.key.rate_limit) == (
@@ -98,14 +110,14 @@ async def test_rotation_revokes_old_and_copies_everything_in_one_commit(
         7,
     )
     with pytest.raises(Conflict):
-        await RotateKey(keys)(OPERATOR, old.key.id)
+        await RotateKey(keys, keys.clock)(OPERATOR, old.key.id, origin=CLI)
 
 
 async def test_a_weaker_key_cannot_rotate_a_stronger_one(keys: InMemoryKeys) -> None:
-    strong = await IssueKey(keys)(KeyRequest("a", frozenset({A}), user_id="u1"), OPERATOR, "-")
-    weak = await IssueKey(keys)(KeyRequest("r", frozenset({R}), user_id="u1"), OPERATOR, "-")
+    strong = await issue(keys, KeyRequest("a", frozenset({A}), user_id="u1"), OPERATOR, "-")
+    weak = await issue(keys, KeyRequest("r", frozenset({R}), user_id="u1"), OPERATOR, "-")
     with pytest.raises(PermissionDenied):
-        await RotateKey(keys)(weak.key, strong.key.id)
+        await RotateKey(keys, keys.clock)(weak.key, strong.key.id, origin=CLI)
     assert (await keys.get(strong.key.id)).is_active  # type: ignore[union-attr]
 
 
@@ -118,8 +130,8 @@ def list_keys(keys: InMemoryKeys) -> ListKeys:
 
 
 async def test_list_keys_scopes_non_admins_to_their_user(keys: InMemoryKeys) -> None:
-    a = await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u1")
-    await IssueKey(keys)(KeyRequest("k", frozenset({R})), None, new_user_id="u2")
+    a = await issue(keys, KeyRequest("k", frozenset({R})), None, "u1")
+    await issue(keys, KeyRequest("k", frozenset({R})), None, "u2")
     listed, info = await list_keys(keys)(a.key, None, PageRequest())
     assert [k.user_id for k in listed] == ["u1"] and info.total == 1
     with pytest.raises(PermissionDenied):
@@ -130,7 +142,7 @@ async def test_list_keys_scopes_non_admins_to_their_user(keys: InMemoryKeys) -> 
 
 async def test_list_keys_walks_by_cursor_without_repeats_or_gaps(keys: InMemoryKeys) -> None:
     for i in range(7):
-        await IssueKey(keys)(KeyRequest(f"k{i}", frozenset({R}), user_id="u1"), OPERATOR, "-")
+        await issue(keys, KeyRequest(f"k{i}", frozenset({R}), user_id="u1"), OPERATOR, "-")
     seen: list[int] = []
     page, info = await list_keys(keys)(OPERATOR, "u1", PageRequest(limit=3))
     seen += [k.id for k in page]
@@ -145,7 +157,7 @@ async def test_a_key_cursor_is_bound_to_its_user_filter_and_not_to_a_page(
     keys: InMemoryKeys,
 ) -> None:
     for user in ("u1", "u1", "u2"):
-        await IssueKey(keys)(KeyRequest("k", frozenset({R}), user_id=user), OPERATOR, "-")
+        await issue(keys, KeyRequest("k", frozenset({R}), user_id=user), OPERATOR, "-")
     _, info = await list_keys(keys)(OPERATOR, "u1", PageRequest(limit=1))
     assert info.next_cursor
     with pytest.raises(InvalidInput, match="cursor"):
@@ -176,7 +188,7 @@ async def test_check_quota_raises_with_retry_after_and_fails_as_configured(
 
 
 async def test_a_key_issued_with_a_key_gets_at_most_its_limits(keys: InMemoryKeys) -> None:
-    issue = IssueKey(keys)
+    issue = partial(IssueKey(keys, keys.clock), origin=CLI)
     read = frozenset({R})
     parent = (await issue(KeyRequest("p", read, "u", rate_limit=20), OPERATOR, "u")).key
     child = (await issue(KeyRequest("c", read), parent, "ignored")).key
@@ -187,3 +199,15 @@ async def test_a_key_issued_with_a_key_gets_at_most_its_limits(keys: InMemoryKey
     admin = (await issue(KeyRequest("a", frozenset({A}), "root", rate_limit=1), OPERATOR, "x")).key
     chosen = await issue(KeyRequest("s", read, "u2", rate_limit=900), admin, "x")
     assert chosen.key.rate_limit == 900
+
+
+async def test_a_key_issued_with_a_key_gets_at_most_its_windows_too(keys: InMemoryKeys) -> None:
+    issue = partial(IssueKey(keys, keys.clock), origin=CLI)
+    read = frozenset({R})
+    windows = KeyRequest("p", read, "u", rate_limit_per_minute=5, rate_limit_per_day=50)
+    parent = (await issue(windows, OPERATOR, "u")).key
+    child = (await issue(KeyRequest("c", read), parent, "ignored")).key
+    # No window asked for is no window granted beyond the issuer's: the child has its own.
+    assert (child.rate_limit_per_minute, child.rate_limit_per_day) == (5, 50)
+    plain = (await issue(KeyRequest("q", read, "u"), OPERATOR, "u")).key
+    assert (await issue(KeyRequest("c", read), plain, "x")).key.rate_limit_per_minute is None

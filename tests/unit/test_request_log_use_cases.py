@@ -8,6 +8,7 @@ import pytest
 
 from application.keys import GetKey, IssueKey, ListKeys
 from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
+from domain.audit import CLI
 from domain.errors import NotFound
 from domain.keys import OPERATOR, ApiKey, KeyRequest, Permission
 from domain.pagination import SignedCursors
@@ -29,7 +30,7 @@ def keys(clock: FakeClock) -> InMemoryKeys:
 
 async def issued(keys: InMemoryKeys, user: str, *permissions: Permission) -> ApiKey:
     request = KeyRequest("k", frozenset(permissions or (R,)), user_id=user)
-    return (await IssueKey(keys)(request, OPERATOR, new_user_id=user)).key
+    return (await IssueKey(keys, keys.clock)(request, OPERATOR, user, origin=CLI)).key
 
 
 def log(store: InMemoryRequestLog, clock: FakeClock, key: ApiKey, status: int, ms: float) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from functools import partial
+
 import pytest
 
 from application.webhooks import (
@@ -11,13 +14,14 @@ from application.webhooks import (
     Subscribe,
     Unsubscribe,
 )
+from domain.audit import CLI
 from domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from domain.keys import OPERATOR, OPERATOR_USER_ID, Permission
 from domain.pagination import PageRequest
 from domain.webhook_retries import ERROR_MAX, AttemptResult, RetryPolicy
 from domain.webhook_signing import sign
 from domain.webhook_targets import AddressPolicy
-from domain.webhooks import DeliveryStatus
+from domain.webhooks import DeliveryStatus, Subscription
 from tests.fakes import FakeClock, InMemoryUnitOfWork, ScriptedSender, make_caller
 
 R, W, A = Permission.READ, Permission.WRITE, Permission.ADMIN
@@ -40,8 +44,12 @@ def uow(clock: FakeClock) -> InMemoryUnitOfWork:
     return InMemoryUnitOfWork(clock)
 
 
-def subscribe(uow: InMemoryUnitOfWork) -> Subscribe:
-    return Subscribe(uow, AddressPolicy())
+def subscribe(uow: InMemoryUnitOfWork) -> partial[Awaitable[Subscription]]:
+    return partial(Subscribe(uow, AddressPolicy()), origin=CLI)
+
+
+def unsubscribe(uow: InMemoryUnitOfWork) -> partial[Awaitable[None]]:
+    return partial(Unsubscribe(uow), origin=CLI)
 
 
 async def test_every_webhook_use_case_needs_the_write_permission(
@@ -51,7 +59,7 @@ async def test_every_webhook_use_case_needs_the_write_permission(
     for call in (
         subscribe(uow)(READER, URL, EVENTS),
         ListSubscriptions(uow)(READER, PAGE),
-        Unsubscribe(uow)(READER, hook.id),
+        unsubscribe(uow)(READER, hook.id),
         ListDeliveries(uow)(READER, hook.id, PAGE),
     ):
         with pytest.raises(PermissionDenied, match="lacks the 'write' permission"):
@@ -87,10 +95,10 @@ async def test_users_see_their_own_subscriptions_and_admins_everyones(
     everyone, _ = await ListSubscriptions(uow)(ADMIN, PAGE)
     assert [w.id for w in everyone] == [mine.id, theirs.id]
     with pytest.raises(NotFound):
-        await Unsubscribe(uow)(ALICE, theirs.id)
+        await unsubscribe(uow)(ALICE, theirs.id)
     with pytest.raises(NotFound):
         await ListDeliveries(uow)(ALICE, theirs.id, PAGE)
-    await Unsubscribe(uow)(ADMIN, theirs.id)
+    await unsubscribe(uow)(ADMIN, theirs.id)
     assert list(uow.webhooks.rows) == [mine.id]
 
 
@@ -99,7 +107,7 @@ async def test_unsubscribing_drops_the_deliveries(uow: InMemoryUnitOfWork) -> No
     uow.webhooks.publish("resource.created", {"id": 1})
     deliveries, info = await ListDeliveries(uow)(ALICE, hook.id, PAGE)
     assert info.total == 1 and deliveries[0].status is DeliveryStatus.PENDING
-    await Unsubscribe(uow)(ALICE, hook.id)
+    await unsubscribe(uow)(ALICE, hook.id)
     assert uow.webhooks.deliveries_by_id == {}
 
 
@@ -147,7 +155,7 @@ async def test_a_failed_attempt_is_retried_later_and_410_ends_the_subscription(
 
 
 async def test_one_subscription_per_target_and_a_cap_per_user(uow: InMemoryUnitOfWork) -> None:
-    capped = Subscribe(uow, AddressPolicy(), max_per_user=3)
+    capped = partial(Subscribe(uow, AddressPolicy(), max_per_user=3), origin=CLI)
     first = (await capped(ALICE, "https://Hooks.Example.:443/in#x", EVENTS)).webhook
     for same in ("https://hooks.example/in", "HTTPS://hooks.example/in#y"):
         with pytest.raises(Conflict, match=f"already subscribed \\(webhook {first.id}\\)"):
@@ -158,7 +166,7 @@ async def test_one_subscription_per_target_and_a_cap_per_user(uow: InMemoryUnitO
     await capped(ALICE, "https://hooks.example:8443/in", EVENTS)
     with pytest.raises(Conflict, match="at most 3 webhook subscriptions"):
         await capped(ALICE, "https://hooks.example/other", EVENTS)
-    await Unsubscribe(uow)(ALICE, first.id)
+    await unsubscribe(uow)(ALICE, first.id)
     await capped(ALICE, "https://hooks.example/in", EVENTS)
 
 

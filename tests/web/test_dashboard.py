@@ -353,7 +353,7 @@ async def test_rotate_replaces_the_key(web: Client, open_container: Container) -
     old = await issue(open_container, "alice", ("read",), rate_limit=42, name="rotating")
     await sign_in(web, me.raw_key)
     confirm = await web.get(f"/dashboard/keys/{old.key.id}/rotate")
-    assert "same name, permissions and limit" in confirm.text
+    assert "same name, permissions, limits and expiry" in confirm.text
     refused = await web.post(f"/dashboard/keys/{old.key.id}/rotate", data={"csrf": "forged"})
     assert refused.status_code == 403
     assert await api_status_of(web, old.raw_key) == 200

@@ -204,3 +204,14 @@ async def test_bad_query_values_are_pages_never_5xx_or_json(
     if refused:
         assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"].startswith("text/html")
+
+
+async def test_a_page_far_past_the_end_is_an_empty_keys_page(
+    web: Client, open_container: Container
+) -> None:
+    # As on every API list (issue 14 #12): far pages are empty, never an overflow.
+    admin = await issue(open_container, user="root", permissions=("read", "write", "admin"))
+    await sign_in(web, admin.raw_key)
+    response = await web.get("/dashboard/keys", params={"page": str(10**30)})
+    assert response.status_code == 200, response.text
+    assert "No keys yet." in response.text

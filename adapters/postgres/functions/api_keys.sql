@@ -21,14 +21,18 @@ END $$;
 
 CREATE OR REPLACE TRIGGER api_keys_changed_row AFTER INSERT OR DELETE ON api_keys
     FOR EACH ROW EXECUTE FUNCTION api_keys_notify();
--- last_used_at alone changes nothing authentication reads, so it notifies nobody.
+-- last_used_at alone changes nothing authentication reads, so it notifies nobody. Every
+-- other column is part of the key the cache hands out (a PATCH, a rotation's grace
+-- period and the windows of migration 0013 included).
 CREATE OR REPLACE TRIGGER api_keys_changed_update AFTER UPDATE ON api_keys
     FOR EACH ROW
     WHEN ((OLD.user_id, OLD.key_hash, OLD.name, OLD.permissions, OLD.rate_limit,
-           OLD.expires_at, OLD.is_active)
+           OLD.rate_limit_per_minute, OLD.rate_limit_per_day, OLD.expires_at,
+           OLD.is_active, OLD.replaced_by)
           IS DISTINCT FROM
           (NEW.user_id, NEW.key_hash, NEW.name, NEW.permissions, NEW.rate_limit,
-           NEW.expires_at, NEW.is_active))
+           NEW.rate_limit_per_minute, NEW.rate_limit_per_day, NEW.expires_at,
+           NEW.is_active, NEW.replaced_by))
     EXECUTE FUNCTION api_keys_notify();
 CREATE OR REPLACE TRIGGER api_keys_truncated AFTER TRUNCATE ON api_keys
     FOR EACH STATEMENT EXECUTE FUNCTION api_keys_notify();

@@ -1,4 +1,5 @@
-"""What every controller reads the same way: the caller, path ids and paging.
+"""What every controller reads the same way: the caller, where it calls from, path ids
+and paging.
 
 Path ids and paging numbers arrive as text and are read here strictly: Litestar's own
 int conversion takes '1_0', '+1', '01', Arabic-Indic digits, '1e3' and '1.0' as
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 from litestar import Request
 from litestar.params import PathParameter, QueryParameter
 
+from domain.audit import Origin, Via
 from domain.errors import FieldError, InvalidInput, NotFound, Unauthenticated
 from domain.keys import ApiKey
 from domain.pagination import (
@@ -41,6 +43,12 @@ def caller_of(request: Request[Any, Any, Any]) -> ApiKey:
     if key is None:  # the outer layer authenticates these routes; this is a safety net
         raise Unauthenticated("Missing Authorization header")
     return key
+
+
+def origin_of(request: Request[Any, Any, Any], via: Via = Via.API) -> Origin:
+    """What the audit log notes of where a change came from."""
+    context = context_of(request.scope)
+    return Origin(via, ip=context.client_ip, request_id=context.request_id)
 
 
 def checked_id(value: int, what: str) -> int:
@@ -98,4 +106,16 @@ def query_int(name: str, text: str | None) -> int | None:
     if DIGITS.fullmatch(text) is None or len(text) > MAX_DIGITS:
         rule = PAGE_RULE if name == "page" else LIMIT_RULE
         raise InvalidInput(f"Invalid query parameter '{name}'", [FieldError(name, rule)])
+    return int(text)
+
+
+def query_id(name: str, text: str | None) -> int | None:
+    """An id given as a query parameter, in path_id's one spelling; else a 400."""
+    if text is None:
+        return None
+    if CANONICAL_ID.fullmatch(text) is None or int(text) > MAX_ID:
+        raise InvalidInput(
+            f"Invalid query parameter '{name}'",
+            [FieldError(name, f"must be an integer from 1 to {MAX_ID}, in plain digits")],
+        )
     return int(text)

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import JSONBody, QueryParameter
 
-from application.keys import IssueKey, ListKeys, RevokeKey, RotateKey
+from application.keys import IssueKey, ListKeys, RevokeKey
 from application.request_log import KeyUsage
 from domain.keys import MAX_RATE_LIMIT, NAME_MAX, USER_ID_MAX, Permission, key_request
 from entrypoints.http.context import context_of
@@ -22,9 +22,11 @@ from entrypoints.http.controllers.common import (
     Limit,
     Page,
     caller_of,
+    origin_of,
     paging,
     path_id,
 )
+from entrypoints.http.controllers.key_fields import ExpiresAt, RateLimitPerDay, RateLimitPerMinute
 from entrypoints.http.error_docs import errors
 from entrypoints.http.openapi import JSON_INTEGER, NO_NUL, NOT_BLANK, documented
 from entrypoints.http.presenter import Pagination, present
@@ -52,6 +54,9 @@ class RegisterBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
         Annotated[int, documented(minimum=1, maximum=MAX_RATE_LIMIT, description=JSON_INTEGER)]
         | None
     ) = None
+    expires_at: ExpiresAt | None = None
+    rate_limit_per_minute: RateLimitPerMinute | None = None
+    rate_limit_per_day: RateLimitPerDay | None = None
 
 
 class KeyList(msgspec.Struct):
@@ -66,8 +71,9 @@ class KeyList(msgspec.Struct):
     summary="Issue an API key",
     description="Without a key: self-service sign-up for a new user (read/write only, "
     "limited per client IP). With a key: a further key for the same user, with a subset "
-    "of the caller's permissions. An admin key may also set userId and rateLimit. "
-    "The raw key is in this response only.",
+    "of the caller's permissions. An admin key may also set userId, rateLimit, "
+    "rateLimitPerMinute and rateLimitPerDay; anyone may set expiresAt (in the future, at "
+    "most 10 years ahead). The raw key is in this response only.",
     tags=["keys"],
     security=[{}, {"bearer": []}],
 )
@@ -76,9 +82,20 @@ async def register(
     data: JSONBody[RegisterBody],
     issue_key: NamedDependency[IssueKey],
 ) -> Response[IssuedKeyView]:
-    wanted = key_request(data.name, data.permissions, data.user_id, data.rate_limit)
+    wanted = key_request(
+        data.name,
+        data.permissions,
+        data.user_id,
+        data.rate_limit,
+        expires_at=data.expires_at,
+        rate_limit_per_minute=data.rate_limit_per_minute,
+        rate_limit_per_day=data.rate_limit_per_day,
+    )
     issued = await issue_key(
-        wanted, context_of(request.scope).api_key, new_user_id=f"usr_{uuid.uuid4().hex}"
+        wanted,
+        context_of(request.scope).api_key,
+        new_user_id=f"usr_{uuid.uuid4().hex}",
+        origin=origin_of(request),
     )
     return present(request, IssuedKeyView.of(issued), status=201, headers=NO_STORE)
 
@@ -120,29 +137,15 @@ async def list_keys(
     "/keys/{key_id:str}",
     status_code=204,
     summary="Revoke a key",
+    description="The key stops working at once, on every instance. Revoking a revoked "
+    "key changes nothing.",
     tags=["keys"],
     responses=errors(404),
 )
 async def revoke_key(
     request: Request[Any, Any, Any], key_id: KeyId, revoke_key: NamedDependency[RevokeKey]
 ) -> None:
-    await revoke_key(caller_of(request), path_id(key_id, "API key"))
-
-
-@post(
-    "/keys/{key_id:str}/rotate",
-    status_code=201,
-    responses=errors(403, 404, 409),
-    summary="Rotate a key",
-    description="A new key with the same user, name, permissions and limit; the old key "
-    "is revoked in the same transaction.",
-    tags=["keys"],
-)
-async def rotate_key(
-    request: Request[Any, Any, Any], key_id: KeyId, rotate_key: NamedDependency[RotateKey]
-) -> Response[IssuedKeyView]:
-    issued = await rotate_key(caller_of(request), path_id(key_id, "API key"))
-    return present(request, IssuedKeyView.of(issued), status=201, headers=NO_STORE)
+    await revoke_key(caller_of(request), path_id(key_id, "API key"), origin=origin_of(request))
 
 
 @get(
@@ -158,4 +161,4 @@ async def key_usage(
     return present(request, UsageView.of(report))
 
 
-HANDLERS = [register, list_keys, revoke_key, rotate_key, key_usage]
+HANDLERS = [register, list_keys, revoke_key, key_usage]

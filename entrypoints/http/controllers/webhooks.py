@@ -19,6 +19,7 @@ from entrypoints.http.controllers.common import (
     Page,
     WebhookId,
     caller_of,
+    origin_of,
     paging,
     path_id,
 )
@@ -67,7 +68,9 @@ async def subscribe(
     data: JSONBody[SubscribeBody],
     subscribe_webhook: NamedDependency[Subscribe],
 ) -> Response[SubscriptionView]:
-    subscription = await subscribe_webhook(caller_of(request), data.url, data.event_types)
+    subscription = await subscribe_webhook(
+        caller_of(request), data.url, data.event_types, origin=origin_of(request)
+    )
     return present(
         request, SubscriptionView.of_subscription(subscription), status=201, headers=NO_STORE
     )
@@ -102,7 +105,9 @@ async def unsubscribe(
     webhook_id: WebhookId,
     unsubscribe_webhook: NamedDependency[Unsubscribe],
 ) -> None:
-    await unsubscribe_webhook(caller_of(request), path_id(webhook_id, "Webhook"))
+    await unsubscribe_webhook(
+        caller_of(request), path_id(webhook_id, "Webhook"), origin=origin_of(request)
+    )
 
 
 @get(
