@@ -30,7 +30,8 @@ EXAMPLES_PER_ENDPOINT = 30
 CSRF_SLOT = b"@CSRF@"  # replaced by the session's real token before sending
 BAD_BYTES = [b"\xff", b"\xfe\xff", b"\xed\xa0\x80", b"\xc0\xaf", b"\x80", b"\xf4\x90\x80\x80"]
 API_FIELDS = ["name", "permissions", "userId", "rateLimit", "description", "category"]
-API_FIELDS += ["metadata", "url", "eventTypes", "gracePeriodSeconds"]
+API_FIELDS += ["metadata", "url", "eventTypes", "gracePeriodSeconds", "expiresAt", "credits"]
+API_FIELDS += ["rateLimitPerMinute", "rateLimitPerDay"]
 FORM_FIELDS = [b"csrf", b"api_key", b"name", b"permissions", b"user_id", b"rate_limit"]
 BOUNDARY = b"fuzzboundary"
 CONTENT_TYPES = [
@@ -171,7 +172,7 @@ class Fuzzed:
     admin_key: str
     admin: dict[str, str]
     resource: int
-    victims: tuple[int, int, int]  # keys the fuzzer may rotate or revoke
+    victims: tuple[int, int, int]  # keys the fuzzer may rotate, change or revoke
 
 
 @pytest.fixture
@@ -239,7 +240,7 @@ def assert_json_error(response: httpx.Response, where: str) -> None:
 
 
 def test_api_bodies_are_never_a_server_error(fuzzed: Fuzzed) -> None:
-    resource, (victim, _, _) = fuzzed.resource, fuzzed.victims
+    resource, (victim, changed, _) = fuzzed.resource, fuzzed.victims
     endpoints = [
         ("POST", "/api/auth/register", {}),  # self-service: no key
         ("POST", "/api/v1/auth/register", fuzzed.admin),
@@ -248,6 +249,7 @@ def test_api_bodies_are_never_a_server_error(fuzzed: Fuzzed) -> None:
         ("PATCH", f"/api/resources/{resource}", fuzzed.admin),
         ("POST", "/api/webhooks", fuzzed.admin),
         ("POST", f"/api/keys/{victim}/rotate", fuzzed.admin),
+        ("PATCH", f"/api/keys/{changed}", fuzzed.admin),
     ]
     failures: list[str] = []
     for method, path, headers in endpoints:
