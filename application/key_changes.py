@@ -7,14 +7,14 @@ from application.ports.clock import Clock
 from application.ports.keys import NewKey
 from application.ports.uow import UnitOfWorkFactory
 from domain.audit import Origin, actor_of, key_rotated, key_updated
+from domain.credits import CreditsSetting
 from domain.errors import Conflict
 from domain.key_lifecycle import PATCH_FIELDS, KeyPatch, plan_patch, rotation_end
+from domain.key_requests import KeyRequest, authorize_issue
 from domain.keys import (
     ApiKey,
     Caller,
     IssuedKey,
-    KeyRequest,
-    authorize_issue,
     display_prefix,
     generate_raw_key,
     hash_key,
@@ -35,7 +35,14 @@ def successor(old: ApiKey, raw: str) -> NewKey:
         expires_at=old.expires_at,
         rate_limit_per_minute=old.rate_limit_per_minute,
         rate_limit_per_day=old.rate_limit_per_day,
+        credits=_credits_of(old),
     )
+
+
+def _credits_of(old: ApiKey) -> CreditsSetting | None:
+    # The number last set, as a setting of the new key (see README, credits).
+    rule = old.credits
+    return None if rule is None else CreditsSetting(rule.remaining, rule.refill)
 
 
 class RotateKey:

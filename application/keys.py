@@ -17,18 +17,16 @@ from domain.errors import (
     Unauthenticated,
 )
 from domain.key_lifecycle import check_expiry
+from domain.key_requests import KeyRequest, authorize_issue, granted_limits
 from domain.keys import (
     ApiKey,
     Caller,
     IssuedKey,
-    KeyRequest,
     KeyState,
     UserId,
-    authorize_issue,
     can_see,
     display_prefix,
     generate_raw_key,
-    granted_limits,
     hash_key,
     is_admin,
     validate_user_id,
@@ -97,6 +95,7 @@ class IssueKey:
             expires_at=request.expires_at,
             rate_limit_per_minute=limits.per_minute,
             rate_limit_per_day=limits.per_day,
+            credits=request.credits,
         )
         async with self._uow() as uow:
             key = await uow.keys.add(new)

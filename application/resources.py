@@ -20,8 +20,8 @@ from application.ports.secrets import SecretStore
 from application.ports.uow import UnitOfWorkFactory
 from domain.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, Unprocessable
 from domain.keys import Caller, Permission, acting_user, require
-from domain.pagination import PageInfo, page_info, page_request
-from domain.resource_queries import CursorCodec, resource_query
+from domain.pagination import PageInfo, estimated_page_info, page_request
+from domain.resource_queries import CountMode, CursorCodec, count_mode, resource_query
 from domain.resources import (
     Resource,
     ResourceDraft,
@@ -41,6 +41,7 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 class ResourcePage:
     items: Sequence[Resource]
     info: PageInfo
+    count: CountMode = CountMode.EXACT  # how `info.total` was found
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class ListParams:
     category: str | None = None
     search: str | None = None
     cursor: str | None = None
+    count: str | None = None  # the preferred count mode, CountMode's values
 
 
 class ListResources:
@@ -83,16 +85,17 @@ class ListResources:
             else codec.decode(params.cursor),
             cursor_given=params.cursor is not None,
         )
+        query = replace(query, count=count_mode(params.count, query.search))
         limit = query.page.limit
-        # One row more than the page tells a cursor walk whether another page follows.
+        # One row more than the page says whether another page follows, in every mode.
         rows, total = await self._reader.list(query, limit + 1)
         items = rows[:limit]
-        info = page_info(query.page, total)
+        info = estimated_page_info(query.page, total, len(items), len(rows) > limit)
         if query.after is not None:
-            info = replace(info, page=None, has_next=len(rows) > limit)
+            info = replace(info, page=None)
         if info.has_next and items:
             info = replace(info, next_cursor=codec.after(query, items[-1]))
-        return ResourcePage(items, info)
+        return ResourcePage(items, info, query.count)
 
 
 class GetResource:

@@ -23,7 +23,8 @@ from dataclasses import replace
 import psycopg
 
 from domain.audit import CLI
-from domain.keys import OPERATOR, KeyRequest, Permission
+from domain.key_requests import KeyRequest
+from domain.keys import OPERATOR, Permission
 from domain.quota import QuotaDecision
 from entrypoints.container import build_container
 from entrypoints.http.app import create_asgi

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from domain.credits import CreditRule, CreditsSetting
 from domain.errors import FieldError, InvalidInput
 from domain.keys import ApiKey, Caller, UserId, acting_user
 from domain.times import wire_time
 from domain.webhooks import Webhook
 
 # A value as it goes into `changes`: JSON scalars or a list of strings.
-Json = str | int | bool | list[str] | None
+Json = str | int | bool | list[str] | dict[str, object] | None
 Changes = dict[str, tuple[Json, Json]]
 
 
@@ -145,6 +146,10 @@ def json_value(value: object) -> Json:
     """A changed value as the log holds it: times as ISO text, the rest as they are."""
     if isinstance(value, datetime):
         return wire_time(value)
+    if isinstance(value, CreditRule | CreditsSetting):
+        refill = value.refill
+        shown = {"interval": refill.interval, "amount": refill.amount} if refill else None
+        return {"remaining": value.remaining, "refill": shown}
     assert value is None or isinstance(value, str | int | list), value
     return value
 

@@ -55,14 +55,33 @@ class Unprocessable(DomainError):
 
 
 class QuotaExceeded(DomainError):
-    def __init__(self, limit: int, retry_after: int, reset_after: int | None = None) -> None:
+    def __init__(
+        self,
+        limit: int,
+        retry_after: int,
+        reset_after: int | None = None,
+        per: str = "hour",
+        verdict: object = None,
+    ) -> None:
         super().__init__(
-            f"Rate limit exceeded. Limit: {limit} requests/hour. "
+            f"Rate limit exceeded. Limit: {limit} requests/{per}. "
             f"Try again in {retry_after} seconds."
         )
         self.limit = limit
         self.retry_after = retry_after
         self.reset_after = retry_after if reset_after is None else reset_after
+        # The whole verdict (domain.quota.Verdict), for the headers of the refusal.
+        self.verdict = verdict
+
+
+class CreditsExhausted(DomainError):
+    """A metered key with no credit left; retry_after: seconds until the refill, None
+    when the key has none (waiting does not help)."""
+
+    def __init__(self, retry_after: int | None, verdict: object = None) -> None:
+        super().__init__("Usage credits exhausted")
+        self.retry_after = retry_after
+        self.verdict = verdict
 
 
 class ServiceUnavailable(DomainError):

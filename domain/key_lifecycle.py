@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.credits import credits_setting
 from domain.errors import Conflict, FieldError, InvalidInput, PermissionDenied
 from domain.keys import ApiKey, KeyState, validate_key_name, validate_rate_limit
 from domain.times import parse_time, wire_time
@@ -90,6 +91,8 @@ class KeyPatch:
     rate_limit: int | _Keep = KEEP
     rate_limit_per_minute: int | _Keep | None = KEEP
     rate_limit_per_day: int | _Keep | None = KEEP
+    # Validated JSON as sent; merged with the key's credits by plan_patch.
+    credits: dict[str, object] | _Keep | None = KEEP
 
     def given(self) -> dict[str, object]:
         return {f: v for f in PATCH_FIELDS if (v := getattr(self, f)) is not KEEP}
@@ -102,9 +105,10 @@ PATCH_FIELDS = {
     "rate_limit": "rateLimit",
     "rate_limit_per_minute": "rateLimitPerMinute",
     "rate_limit_per_day": "rateLimitPerDay",
+    "credits": "credits",
 }
-LIMIT_FIELDS = frozenset({"rate_limit", "rate_limit_per_minute", "rate_limit_per_day"})
-NULLABLE = frozenset({"expires_at", "rate_limit_per_minute", "rate_limit_per_day"})
+LIMIT_FIELDS = frozenset({"rate_limit", "rate_limit_per_minute", "rate_limit_per_day", "credits"})
+NULLABLE = frozenset({"expires_at", "rate_limit_per_minute", "rate_limit_per_day", "credits"})
 
 
 def key_patch(values: dict[str, object]) -> KeyPatch:
@@ -146,6 +150,9 @@ def _patch_value(attr: str, value: object) -> object:
         if not isinstance(value, str | datetime):
             raise _refused(wire, "must be an ISO 8601 time or null")
         return parse_time(value, wire)
+    if attr == "credits":
+        credits_setting(value)  # refused here when malformed, merged by plan_patch
+        return value
     if not isinstance(value, int) or isinstance(value, bool):
         raise _refused(wire, "must be an integer")
     return validate_rate_limit(value, wire)
@@ -166,7 +173,11 @@ def plan_patch(key: ApiKey, patch: KeyPatch, *, admin: bool, now: datetime) -> C
         raise PermissionDenied(f"Only an admin key may change {', '.join(touched_limits)}")
     if "expires_at" in given:
         _check_new_expiry(key, given["expires_at"], admin=admin, now=now)  # type: ignore[arg-type]
-    return {f: (getattr(key, f), v) for f, v in given.items() if getattr(key, f) != v}
+    changes = {f: (getattr(key, f), v) for f, v in given.items() if getattr(key, f) != v}
+    if "credits" in given:
+        # Setting credits always sets the count, even to the number set last (a top-up).
+        changes["credits"] = (key.credits, credits_setting(given["credits"], key.credits))
+    return changes
 
 
 def _check_new_expiry(key: ApiKey, new: datetime | None, *, admin: bool, now: datetime) -> None:

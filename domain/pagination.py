@@ -57,6 +57,34 @@ class PageInfo:
     total_pages: int
     has_next: bool
     next_cursor: str | None = None
+    # True when `total` is a planner's estimate rather than a count.
+    total_is_estimate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Total:
+    """How many rows match a list query: counted, or estimated by the database."""
+
+    count: int
+    estimated: bool = False
+
+
+def estimated_page_info(request: PageRequest, total: Total, shown: int, more: bool) -> PageInfo:
+    """Page info whose `hasNext` is what the rows said (`more`: a row beyond the page was
+    read) and whose total agrees with it: an estimate is raised to what the rows prove
+    exists, and on the last page, where the rows tell the total exactly, replaced by it."""
+    count = total.count
+    estimated = total.estimated
+    if estimated:
+        seen = request.offset + shown
+        if not more and (shown or request.offset == 0):
+            count, estimated = seen, False
+        elif more:
+            count = max(count, seen + 1)
+        else:  # past the end: nothing here, so at most `offset` rows match
+            count = min(count, request.offset)
+    info = page_info(request, count)
+    return replace(info, has_next=more, total_is_estimate=estimated)
 
 
 def page_info(request: PageRequest, total: int) -> PageInfo:

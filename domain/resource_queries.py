@@ -25,6 +25,31 @@ class Order(enum.StrEnum):
     DESC = "desc"
 
 
+class CountMode(enum.StrEnum):
+    """How a list's total is found (`Prefer: count=...`, as PostgREST names them)."""
+
+    EXACT = "exact"  # every match counted
+    PLANNED = "planned"  # the query planner's estimate
+    ESTIMATED = "estimated"  # counted up to ESTIMATE_ABOVE matches, the planner's above
+
+
+# Above this many matches an `estimated` total stops counting.
+ESTIMATE_ABOVE = 1000
+
+
+def count_mode(preferred: str | None, search: str | None) -> CountMode:
+    """The mode a list runs in. Without a search the kept per-category counts answer
+    exactly at the cost of an estimate, so every mode is exact there; with one, counting
+    every match is what made searches slow, so `estimated` is the default. A preference
+    this server does not know is ignored, as RFC 7240 asks."""
+    if not search:
+        return CountMode.EXACT
+    try:
+        return CountMode(preferred) if preferred else CountMode.ESTIMATED
+    except ValueError:
+        return CountMode.ESTIMATED
+
+
 def sort_value(resource: Resource, sort: Sort) -> str:
     """The row's key under `sort`, as the list query orders it (NULL category as '')."""
     if sort is Sort.NAME:
@@ -55,6 +80,7 @@ class ResourceQuery:
     search: str | None = None
     # With a cursor, page.page is ignored: rows start after the cursor's row.
     after: Cursor | None = None
+    count: CountMode = CountMode.EXACT
 
 
 def _choice(enum_type: type[Sort] | type[Order], name: str, value: str | None) -> Any:

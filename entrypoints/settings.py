@@ -6,6 +6,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -89,6 +90,9 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     cors_origins: tuple[str, ...] = ()
     quota_on_store_failure: str = "reject"
+    # None: quota counters live in PostgreSQL. redis:// or rediss://: in Redis/Valkey.
+    quota_store_url: str | None = None
+    quota_store_prefix: str = "keygate"
     log_flush_interval: float = 0.5
     log_buffer_max: int = 100_000
     last_used_interval: float = 5.0
@@ -114,6 +118,10 @@ class Settings:
     webhook_max_per_user: int = 25
     audit_retention_days: int = 365
 
+    @property
+    def audit_retention(self) -> timedelta:
+        return timedelta(days=self.audit_retention_days)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -135,6 +143,8 @@ class Settings:
             quota_on_store_failure=_choice(
                 env, "QUOTA_ON_STORE_FAILURE", "reject", {"reject", "allow"}
             ),
+            quota_store_url=env.get("QUOTA_STORE_URL") or None,
+            quota_store_prefix=env.get("QUOTA_STORE_PREFIX") or "keygate",
             log_flush_interval=_float(env, "LOG_FLUSH_INTERVAL", 0.5, 0.01, 1.0),
             log_buffer_max=_int(env, "LOG_BUFFER_MAX", 100_000, 100, 10_000_000),
             last_used_interval=_float(env, "LAST_USED_INTERVAL", 5.0, 0.1, 3600),
@@ -171,6 +181,10 @@ class Settings:
         # No client secret is fine: public clients (Replit Auth) rely on PKCE alone.
         if self.oidc_issuer and not (self.oidc_client_id and self.public_base_url):
             raise SettingsError("OIDC_ISSUER needs OIDC_CLIENT_ID and PUBLIC_BASE_URL")
+        if self.quota_store_url is not None and not self.quota_store_url.startswith(
+            ("redis://", "rediss://")
+        ):
+            raise SettingsError("QUOTA_STORE_URL must be a redis:// or rediss:// address")
         if self.session_secret is not None and len(self.session_secret) < 32:
             raise SettingsError("SESSION_SECRET must be at least 32 characters")
         if self.webhook_lease <= self.webhook_timeout:

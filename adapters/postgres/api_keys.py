@@ -11,19 +11,30 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
 from application.ports.keys import UPDATABLE, NewKey
+from domain.credits import CreditRule, CreditsSetting, Refill
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
 
 COLUMNS = (
     "id, user_id, name, prefix, permissions, rate_limit, is_active, created_at,"
-    " last_used_at, expires_at, rate_limit_per_minute, rate_limit_per_day, replaced_by"
+    " last_used_at, expires_at, rate_limit_per_minute, rate_limit_per_day, replaced_by,"
+    " credits_version, credits_remaining, credits_refill, credits_refill_amount"
 )
+# A credits version is the instant credits were set, in epoch microseconds, and always
+# grows (domain/credits.py): the quota store restarts its count from a newer one.
+CREDITS_SET_NOW = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 INSERT_KEY = f"""
 INSERT INTO api_keys (user_id, name, key_hash, prefix, permissions, rate_limit, expires_at,
-                      rate_limit_per_minute, rate_limit_per_day)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                      rate_limit_per_minute, rate_limit_per_day, credits_remaining,
+                      credits_refill, credits_refill_amount, credits_version)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {CREDITS_SET_NOW})
 RETURNING {COLUMNS}
 """
+SET_CREDITS = sql.SQL(
+    "credits_remaining = %(credits_remaining)s, credits_refill = %(credits_refill)s,"
+    " credits_refill_amount = %(credits_refill_amount)s,"
+    f" credits_version = greatest(credits_version + 1, {CREDITS_SET_NOW})"
+)
 SELECT_BY_ID = f"SELECT {COLUMNS} FROM api_keys WHERE id = %s"
 SELECT_BY_ID_LOCKED = SELECT_BY_ID + " FOR UPDATE"
 SELECT_BY_HASH = f"SELECT {COLUMNS} FROM api_keys WHERE key_hash = %s"
@@ -67,6 +78,24 @@ def key_from_row(row: Sequence[Any]) -> ApiKey:
         rate_limit_per_minute=row[10],
         rate_limit_per_day=row[11],
         replaced_by=row[12],
+        credits=credit_rule(*row[13:17]),
+    )
+
+
+def _credit_columns(setting: CreditsSetting | None) -> tuple[Any, Any, Any]:
+    if setting is None:
+        return (None, None, None)
+    refill = setting.refill
+    return (setting.remaining, refill and refill.interval, refill and refill.amount)
+
+
+def credit_rule(
+    version: int, remaining: int | None, refill: str | None, amount: int | None
+) -> CreditRule | None:
+    if remaining is None:
+        return None
+    return CreditRule(
+        version, remaining, Refill(refill, amount) if refill and amount is not None else None
     )
 
 
@@ -89,6 +118,7 @@ class PostgresApiKeyRepository:
                 new.expires_at,
                 new.rate_limit_per_minute,
                 new.rate_limit_per_day,
+                *_credit_columns(new.credits),
             ),
         )
         row = await cur.fetchone()
@@ -125,10 +155,19 @@ class PostgresApiKeyRepository:
         return self._changed(key_id, await cur.fetchone() is not None)
 
     async def update(self, key_id: int, values: Mapping[str, object]) -> ApiKey:
-        assignments = sql.SQL(", ").join(
+        values = dict(values)
+        parts: list[sql.Composable] = [
             sql.SQL("{} = {}").format(UPDATE_COLUMNS[name], sql.Placeholder(name))
             for name in values
-        )
+            if name != "credits"
+        ]
+        if "credits" in values:
+            setting = values.pop("credits")
+            assert setting is None or isinstance(setting, CreditsSetting)
+            columns = ("credits_remaining", "credits_refill", "credits_refill_amount")
+            values.update(zip(columns, _credit_columns(setting), strict=True))
+            parts.append(SET_CREDITS)
+        assignments = sql.SQL(", ").join(parts)
         statement = sql.SQL("UPDATE api_keys SET {} WHERE id = %(id)s RETURNING {}").format(
             assignments, sql.SQL(COLUMNS)
         )

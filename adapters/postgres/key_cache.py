@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import psycopg
 
+from adapters.postgres.pool import application_name
 from application.ports.keys import KeyFinder
 from domain.keys import ApiKey
 
@@ -93,6 +94,7 @@ class CachingKeyFinder:
             try:
                 async with await psycopg.AsyncConnection.connect(
                     self._conninfo,
+                    application_name=application_name(self._conninfo, "-key-cache"),
                     autocommit=True,
                     connect_timeout=5,
                     keepalives=1,

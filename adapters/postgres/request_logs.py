@@ -1,7 +1,15 @@
-"""request_logs: a bounded in-memory buffer written by COPY in batches, off the hot path.
+"""request_logs: a bounded in-memory buffer written in batches, off the hot path.
 
 While the database is away rows stay buffered and are retried; only past the bound
 are the oldest dropped, counted and reported. stop() writes what is pending.
+
+Each row is written exactly once, also when a connection drops after the database
+committed a batch and before the client heard so: a row gets its id (a block of the
+table's own sequence per batch) before its first attempt and keeps it through every
+retry. Rows on their first attempt cannot be in the table yet and go in by COPY, as
+fast as ever; a batch holding a retried row goes by COPY into a session's staging
+table, then INSERT ... ON CONFLICT DO NOTHING on the primary key, so a row that is
+there already is skipped.
 """
 
 from __future__ import annotations
@@ -9,23 +17,40 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import psycopg.errors
-from psycopg import sql
-from psycopg_pool import AsyncConnectionPool
+from psycopg.rows import TupleRow
 
+from adapters.postgres.pool import KeygatePool
 from application.ports.errors import StoreError, UnstorableValue
-from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry, UsageCounts
+from domain.request_log import RequestLogEntry
 
 log = logging.getLogger(__name__)
 
-COPY_ROWS = (
-    "COPY request_logs (method, path, status_code, response_time_ms, ip_address,"
-    " api_key_id, created_at) FROM STDIN"
-)
+COLUMNS = "id, method, path, status_code, response_time_ms, ip_address, api_key_id, created_at"
+# The sequence's increment (migration 0012): one nextval reserves ID_BLOCK ids.
+ID_BLOCK = 8192
+RESERVE_IDS = "SELECT nextval(pg_get_serial_sequence('request_logs', 'id'))"
+COPY_ROWS = f"COPY request_logs ({COLUMNS}) FROM STDIN"
+# Emptied by every commit of a transaction that used it, without a catalog change
+# (ON COMMIT DROP would add and remove a table's catalog rows with every batch).
+CREATE_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS request_logs_incoming (
+    id bigint, method text, path text, status_code integer, response_time_ms real,
+    ip_address text, api_key_id integer, created_at timestamptz
+) ON COMMIT DELETE ROWS
+"""
+COPY_STAGING = f"COPY request_logs_incoming ({COLUMNS}) FROM STDIN"
+# A key deleted while its rows waited leaves them without a key, not without a row.
+INSERT_STAGED = f"""
+INSERT INTO request_logs ({COLUMNS}) OVERRIDING SYSTEM VALUE
+SELECT i.id, i.method, i.path, i.status_code, i.response_time_ms, i.ip_address, k.id,
+       i.created_at
+FROM request_logs_incoming i LEFT JOIN api_keys k ON k.id = i.api_key_id
+ON CONFLICT DO NOTHING
+"""
 ENSURE_PARTITIONS = "SELECT request_logs_ensure_partitions(%s, %s)"
 PARTITIONS_AHEAD_DAYS = 7
 # Rows formatted between two yields to the event loop: a flush of 4,000 rows in one
@@ -36,7 +61,10 @@ ROWS_PER_SLICE = 100
 # (entrypoints/cli/server.py) must leave room for it.
 DRAIN_SECONDS = 10.0
 
-Row = tuple[str, str, int, float, str | None, int | None, datetime]
+# (id, method, path, status_code, response_time_ms, ip_address, api_key_id, created_at);
+# id is None until the row's first write attempt.
+Row = tuple[int | None, str, str, int, float, str | None, int | None, datetime]
+KEY = 6  # api_key_id's place in a Row
 
 
 def _refused(exc: StoreError) -> bool:
@@ -45,9 +73,9 @@ def _refused(exc: StoreError) -> bool:
 
 
 class PostgresRequestLogSink:
-    def __init__(
-        self, pool: AsyncConnectionPool, *, max_buffer: int, batch_size: int = 5000
-    ) -> None:
+    def __init__(self, pool: KeygatePool, *, max_buffer: int, batch_size: int = 5000) -> None:
+        if not 1 <= batch_size <= ID_BLOCK:
+            raise ValueError(f"batch_size must be between 1 and {ID_BLOCK}")
         self._pool = pool
         self._max_buffer = max_buffer
         self._batch_size = batch_size
@@ -56,8 +84,6 @@ class PostgresRequestLogSink:
         self.dropped = 0
         self._reported_dropped = 0
         self.written = 0
-        # Set once the server has taken the COPY in progress (autocommit: it is committed).
-        self._landed = False
         self._in_flight = 0  # rows taken from the buffer by the write in progress
 
     @property
@@ -78,6 +104,7 @@ class PostgresRequestLogSink:
             ip = ip.replace("\x00", "\ufffd")
         self._buffer.append(
             (
+                None,
                 entry.method,
                 path,
                 entry.status_code,
@@ -89,42 +116,69 @@ class PostgresRequestLogSink:
         )
 
     async def flush(self) -> bool:
-        """Write everything buffered; False when the database refused (rows kept)."""
+        """Write everything buffered; False when the database failed (rows kept)."""
         async with self._lock:
             self._report_drops()
             while self._buffer:
                 count = min(self._batch_size, len(self._buffer))
                 batch = [self._buffer.popleft() for _ in range(count)]
-                self._landed = False
-                self._in_flight = count
+                self._in_flight = len(batch)
                 try:
-                    await self._copy(batch)
+                    await self._write_salvaging(batch)
                 except StoreError as exc:
-                    if _refused(exc):
-                        # A row the table refuses must not hold back every row after it.
-                        written = await self._salvage(batch)
-                        self.written += written
-                        self.dropped += count - written
-                        continue
-                    self._put_back(batch)
                     log.warning(
-                        "request log write failed (%s); %d rows kept for retry",
-                        type(exc).__name__,
-                        len(self._buffer),
+                        "request log write failed (%s); %d rows kept for retry", exc, self.pending
                     )
                     return False
-                except BaseException:
-                    # Cancelled mid-write (a drain deadline): a batch the server took is
-                    # counted, one it may not have taken goes back for the next attempt.
-                    if self._landed:
-                        self.written += count
-                    else:
-                        self._put_back(batch)
-                    raise
                 finally:
                     self._in_flight = 0
-                self.written += count
         return True
+
+    async def _write_salvaging(self, batch: list[Row]) -> None:
+        """Write `batch`. A row the table refuses must not hold back every row after it:
+        a refused part is halved down to single rows. On any other failure what is not
+        written goes back to the buffer, ids kept, and the error propagates."""
+        parts = [batch]
+        while parts:
+            part = parts.pop()
+            try:
+                await self._write(part)
+            except StoreError as exc:
+                if _refused(exc):
+                    parts += self._after_refusal(part, exc)
+                    continue
+                self._put_back([row for rest in (part, *reversed(parts)) for row in rest])
+                raise
+            except BaseException:
+                # Cancelled (a drain deadline): a retry cannot write a row twice.
+                self._put_back([row for rest in (part, *reversed(parts)) for row in rest])
+                raise
+            self.written += len(part)
+
+    def _after_refusal(self, part: list[Row], exc: StoreError) -> list[list[Row]]:
+        """What to try next of a refused part (halves, popped first half first)."""
+        if len(part) > 1:
+            half = len(part) // 2
+            return [part[half:], part[:half]]
+        row = part[0]
+        if isinstance(exc.__cause__, psycopg.errors.ForeignKeyViolation) and row[KEY] is not None:
+            row_id, method, path, status, ms, ip, _, at = row
+            return [[(row_id, method, path, status, ms, ip, None, at)]]
+        log.error("request log row refused and dropped (%s): %r", exc, row)
+        self.dropped += 1
+        return []
+
+    async def _write(self, rows: list[Row]) -> None:
+        retried = any(row[0] is not None for row in rows)
+        async with self._pool.connection(self._pool.maintenance_timeout) as conn:
+            await _assign_ids(conn, rows)
+            if not retried:
+                await _copy(conn, COPY_ROWS, rows)
+                return
+            async with conn.transaction():
+                await conn.execute(CREATE_STAGING)
+                await _copy(conn, COPY_STAGING, rows)
+                await conn.execute(INSERT_STAGED)
 
     def _report_drops(self) -> None:
         if self.dropped > self._reported_dropped:
@@ -136,33 +190,6 @@ class PostgresRequestLogSink:
             )
             self._reported_dropped = self.dropped
 
-    async def _copy(self, batch: list[Row]) -> None:
-        async with self._pool.connection() as conn, conn.cursor() as cur:
-            async with cur.copy(COPY_ROWS) as copy:
-                for done, row in enumerate(batch, 1):
-                    await copy.write_row(row)
-                    if done % ROWS_PER_SLICE == 0:
-                        await asyncio.sleep(0)
-            self._landed = True
-
-    async def _salvage(self, batch: list[Row]) -> int:
-        """Write what can be written of a refused batch, halving it down to single rows;
-        returns the rows written. A row whose key was deleted meanwhile loses only its key."""
-        try:
-            await self._copy(batch)
-            return len(batch)
-        except StoreError as exc:
-            if not _refused(exc):
-                raise
-            if len(batch) > 1:
-                half = len(batch) // 2
-                return await self._salvage(batch[:half]) + await self._salvage(batch[half:])
-            row = batch[0]
-            if isinstance(exc.__cause__, psycopg.errors.ForeignKeyViolation) and row[5] is not None:
-                return await self._salvage([(*row[:5], None, row[6])])
-            log.error("request log row refused and dropped (%s): %r", exc, row)
-            return 0
-
     def _put_back(self, batch: list[Row]) -> None:
         room = self._max_buffer - len(self._buffer)
         keep = batch[-room:] if room > 0 else []
@@ -173,7 +200,7 @@ class PostgresRequestLogSink:
         today = datetime.now(UTC).date()
         # Yesterday (a clock a little behind), today, and the days ahead.
         days = 1 + 1 + PARTITIONS_AHEAD_DAYS
-        async with self._pool.connection() as conn:
+        async with self._pool.connection(self._pool.maintenance_timeout) as conn:
             await conn.execute(ENSURE_PARTITIONS, (today - timedelta(days=1), days))
 
     async def drain(self, deadline: float = DRAIN_SECONDS, retry_delay: float = 0.5) -> None:
@@ -192,93 +219,21 @@ class PostgresRequestLogSink:
             log.error("shutdown: %d request log rows could not be written", len(self._buffer))
 
 
-USAGE_BY_HOUR = """
-SELECT date_trunc('hour', created_at), count(*) FROM request_logs
-WHERE api_key_id = %s AND created_at >= %s GROUP BY 1
-"""
-USAGE_BY_STATUS = """
-SELECT status_code, count(*) FROM request_logs
-WHERE api_key_id = %s AND created_at >= %s GROUP BY 1
-"""
-USAGE_LATENCY = """
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms),
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms)
-FROM request_logs WHERE api_key_id = %s AND created_at >= %s
-"""
-RECENT = """
-SELECT id, method, path, status_code, response_time_ms, ip_address, api_key_id, created_at
-FROM request_logs
-WHERE (%(all_keys)s OR api_key_id = ANY(%(key_ids)s))
-  AND (%(status_class)s::integer IS NULL OR status_code / 100 = %(status_class)s)
-ORDER BY created_at DESC, id DESC LIMIT %(limit)s
-"""
-PARTITIONS = """
-SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-WHERE i.inhparent = 'request_logs'::regclass AND c.relname ~ '^request_logs_p[0-9]{8}$'
-"""
-DELETE_OLDER = "DELETE FROM request_logs WHERE created_at < %s"
+async def _assign_ids(conn: psycopg.AsyncConnection[TupleRow], rows: list[Row]) -> None:
+    """Give the rows that have none their ids, in place, from one block: from now on a
+    retry of a row is recognised as the same row."""
+    missing = [i for i, row in enumerate(rows) if row[0] is None]
+    if not missing:
+        return
+    block = await (await conn.execute(RESERVE_IDS)).fetchone()
+    assert block is not None
+    for offset, i in enumerate(missing):
+        rows[i] = (block[0] + offset, *rows[i][1:])
 
 
-def _partition_end(name: str) -> datetime:
-    day = datetime.strptime(name.removeprefix("request_logs_p"), "%Y%m%d").replace(tzinfo=UTC)
-    return day + timedelta(days=1)
-
-
-class PostgresRequestLogQueries:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
-        self._pool = pool
-
-    async def usage_counts(self, key_id: int, since: datetime) -> UsageCounts:
-        async with self._pool.connection() as conn:
-            hours = await (await conn.execute(USAGE_BY_HOUR, (key_id, since))).fetchall()
-            statuses = await (await conn.execute(USAGE_BY_STATUS, (key_id, since))).fetchall()
-            latency = await (await conn.execute(USAGE_LATENCY, (key_id, since))).fetchone()
-        p50, p95 = latency if latency else (None, None)
-        return UsageCounts(
-            by_hour={hour.astimezone(UTC): count for hour, count in hours},
-            by_status_code={code: count for code, count in statuses},
-            p50_ms=None if p50 is None else round(float(p50), 3),
-            p95_ms=None if p95 is None else round(float(p95), 3),
-        )
-
-    async def recent(
-        self, key_ids: Sequence[int] | None, status_class: int | None, limit: int
-    ) -> Sequence[LoggedRequest]:
-        params = {
-            "all_keys": key_ids is None,
-            "key_ids": list(key_ids or []),
-            "status_class": status_class,
-            "limit": limit,
-        }
-        async with self._pool.connection() as conn:
-            rows = await (await conn.execute(RECENT, params)).fetchall()
-        return [
-            LoggedRequest(
-                id=row[0],
-                entry=RequestLogEntry(
-                    method=row[1],
-                    path=row[2],
-                    status_code=row[3],
-                    response_time_ms=row[4],
-                    ip_address=row[5],
-                    api_key_id=row[6],
-                    created_at=row[7],
-                ),
-            )
-            for row in rows
-        ]
-
-
-class PostgresRequestLogPruner:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
-        self._pool = pool
-
-    async def prune(self, before: datetime) -> PruneResult:
-        async with self._pool.connection() as conn, conn.transaction():
-            names = [row[0] for row in await (await conn.execute(PARTITIONS)).fetchall()]
-            expired = [n for n in names if _partition_end(n) <= before]
-            for name in expired:
-                await conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
-            # What is left is at most one partly expired day plus the default partition.
-            deleted = (await conn.execute(DELETE_OLDER, (before,))).rowcount
-        return PruneResult(partitions_dropped=len(expired), rows_deleted=max(deleted, 0))
+async def _copy(conn: psycopg.AsyncConnection[TupleRow], statement: str, rows: list[Row]) -> None:
+    async with conn.cursor() as cur, cur.copy(statement) as copy:
+        for done, row in enumerate(rows, 1):
+            await copy.write_row(row)
+            if done % ROWS_PER_SLICE == 0:
+                await asyncio.sleep(0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from domain.resource_queries import Order, ResourceQuery, Sort
+from domain.resource_queries import ESTIMATE_ABOVE, CountMode, Order, ResourceQuery, Sort
 
 COLUMNS = "id, name, description, category, metadata, created_by, created_at, updated_at"
 
@@ -34,24 +34,53 @@ AFTER_CURSOR = "({key}, id) {op} (%(after_value)s::{cast}, %(after_id)s)"
 # Count and page in one statement: one round trip, and the count row is there even
 # when the page is empty.
 LIST = f"""
-SELECT t.total, r.* FROM ({{count}}) AS t
+SELECT t.total, t.estimated, r.* FROM ({{count}}) AS t
 LEFT JOIN LATERAL (
     SELECT {COLUMNS} FROM resources WHERE {{where}}{{after}}
     ORDER BY {{key}} {{direction}}, id {{direction}}
     LIMIT %(limit)s OFFSET %(offset)s
 ) AS r ON true
 """
-COUNT_ROWS = "SELECT count(*) AS total FROM resources WHERE {where}"
+COUNT_ROWS = "SELECT count(*) AS total, false AS estimated FROM resources WHERE {where}"
 # Without a search the total is read from the counts the triggers of functions/counts.sql
 # keep: 50 ms of count(*) at 1M rows, 5 ms for one category, against well under 1 ms.
-COUNT_KEPT = "SELECT coalesce(sum(n), 0)::bigint AS total FROM resource_counts WHERE {where}"
-# OFFSET is a bigint; a page number past any real table must not overflow it.
-MAX_OFFSET = 2**62
+COUNT_KEPT = (
+    "SELECT coalesce(sum(n), 0)::bigint AS total, false AS estimated"
+    " FROM resource_counts WHERE {where}"
+)
+# The planner's figure for a search (functions/resource_estimates.sql); `by_fields`
+# names the filter the search uses, so the estimate is of the very same condition.
+PLANNED = "resources_planned_rows(%(pattern)s, %(category)s, {by_fields})"
+COUNT_PLANNED = f"SELECT {PLANNED} AS total, true AS estimated"
+# Counting stops one row past ESTIMATE_ABOVE: a third of a million-row table matching a
+# search costs what a thousand rows do. Above it, the planner's figure (never below
+# what was counted).
+COUNT_CAPPED = f"""SELECT CASE WHEN c.n > {ESTIMATE_ABOVE} THEN greatest(c.n, {PLANNED})
+            ELSE c.n END AS total,
+       c.n > {ESTIMATE_ABOVE} AS estimated
+FROM (SELECT count(*) AS n FROM (
+    SELECT 1 FROM resources WHERE {{where}} LIMIT {ESTIMATE_ABOVE + 1}) AS m) AS c"""
+
+
+def count_sql(count: CountMode, where: str, search_filter: str | None) -> str:
+    if not search_filter:
+        return COUNT_KEPT.format(where=where)
+    by_fields = "true" if search_filter is FILTER_SEARCH_FIELDS else "false"
+    if count is CountMode.PLANNED:
+        return COUNT_PLANNED.format(by_fields=by_fields)
+    if count is CountMode.ESTIMATED:
+        return COUNT_CAPPED.format(where=where, by_fields=by_fields)
+    return COUNT_ROWS.format(where=where)
 
 
 @functools.cache
 def list_sql(
-    sort: Sort, order: Order, by_category: bool, search_filter: str | None, after: bool
+    sort: Sort,
+    order: Order,
+    by_category: bool,
+    search_filter: str | None,
+    after: bool,
+    count: CountMode = CountMode.EXACT,
 ) -> str:
     """The list statement for one shape of query."""
     key, cast = SORT_KEYS[sort]
@@ -64,8 +93,13 @@ def list_sql(
     filters = [f for f in (FILTER_CATEGORY if by_category else None, search_filter) if f]
     where = " AND ".join(filters) or "true"
     after_sql = " AND " + AFTER_CURSOR.format(key=key, op=op, cast=cast) if after else ""
-    count = (COUNT_ROWS if search_filter else COUNT_KEPT).format(where=where)
-    return LIST.format(count=count, where=where, after=after_sql, key=key, direction=direction)
+    return LIST.format(
+        count=count_sql(count, where, search_filter),
+        where=where,
+        after=after_sql,
+        key=key,
+        direction=direction,
+    )
 
 
 def search_filter(search: str | None) -> str | None:
@@ -90,6 +124,7 @@ def list_statement(query: ResourceQuery, fetch: int) -> tuple[str, dict[str, Any
         query.category is not None,
         search_filter(query.search),
         bool(after),
+        query.count,
     )
     params = {
         "category": query.category,
@@ -97,6 +132,7 @@ def list_statement(query: ResourceQuery, fetch: int) -> tuple[str, dict[str, Any
         "after_value": after.value if after else None,
         "after_id": after.last_id if after else None,
         "limit": fetch,
-        "offset": 0 if after else min(query.page.offset, MAX_OFFSET),
+        # PageRequest caps it below OFFSET's bigint, however far the page.
+        "offset": 0 if after else query.page.offset,
     }
     return sql, params

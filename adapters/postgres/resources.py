@@ -14,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.resource_list import COLUMNS, list_statement
 from domain.keys import UserId
+from domain.pagination import Total
 from domain.resource_queries import ResourceQuery
 from domain.resources import Resource, ResourceFields
 
@@ -73,13 +74,13 @@ class PostgresResourceReader:
             row = await cur.fetchone()
         return resource_from_row(row) if row else None
 
-    async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], int]:
+    async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], Total]:
         sql, params = list_statement(query, fetch)
         async with self._pool.connection() as conn:
             cur = await conn.execute(sql, params)
             rows = await cur.fetchall()
-        total = rows[0][0] if rows else 0
-        return [resource_from_row(r[1:]) for r in rows if r[1] is not None], total
+        total = Total(rows[0][0], rows[0][1]) if rows else Total(0)
+        return [resource_from_row(r[2:]) for r in rows if r[2] is not None], total
 
 
 class PostgresResourceWriter:

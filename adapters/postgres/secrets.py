@@ -39,3 +39,25 @@ class PostgresSecrets:
 
     async def stop(self) -> None:
         return None
+
+
+SELECT_DEPLOYMENT = "SELECT value FROM keygate_secrets WHERE name = 'deployment'"
+
+
+class PostgresDeployment:
+    """This database's own id (migration 0015): what names counters kept outside it, so
+    that another deployment, or this database made again, never shares them."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+        self._value: str | None = None
+
+    async def __call__(self) -> str:
+        if self._value is None:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(SELECT_DEPLOYMENT)
+                row = await cur.fetchone()
+            if row is None:
+                raise StoreError("keygate_secrets has no 'deployment' row; run the migrations")
+            self._value = str(row[0])
+        return self._value

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.credits import CreditsSetting
 from domain.keys import ApiKey, UserId
 from domain.pagination import PageRequest
 
@@ -22,11 +23,12 @@ class NewKey:
     expires_at: datetime | None = None
     rate_limit_per_minute: int | None = None
     rate_limit_per_day: int | None = None
+    credits: CreditsSetting | None = None
 
 
 # What `ApiKeyRepository.update` may set: attribute names of ApiKey.
 UPDATABLE = frozenset(
-    {"name", "expires_at", "rate_limit", "rate_limit_per_minute", "rate_limit_per_day"}
+    {"name", "expires_at", "rate_limit", "rate_limit_per_minute", "rate_limit_per_day", "credits"}
 )
 
 

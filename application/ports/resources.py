@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from domain.keys import UserId
+from domain.pagination import Total
 from domain.resource_queries import ResourceQuery
 from domain.resources import Resource, ResourceFields
 
@@ -16,8 +17,10 @@ class ResourceReader(Protocol):
 
     async def get(self, resource_id: int) -> Resource | None: ...
 
-    async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], int]:
-        """Up to `fetch` rows of the query's page and the exact number of matching rows."""
+    async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], Total]:
+        """Up to `fetch` rows of the query's page, and how many rows match, found as
+        `query.count` says: counted, or (PLANNED, ESTIMATED above ESTIMATE_ABOVE
+        matches) the database's estimate, then marked estimated."""
         ...
 
 

@@ -26,6 +26,13 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"keygate: error: {message} (see keygate --help)\n")
 
 
+def count(value: str) -> int:
+    """A number of credits: 0 or more."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value!r}")
+    return int(value)
+
+
 def positive_int(value: str) -> int:
     try:
         number = int(value)

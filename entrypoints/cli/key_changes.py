@@ -12,7 +12,7 @@ from domain.audit import CLI
 from domain.errors import InvalidInput
 from domain.key_lifecycle import key_patch, validate_grace
 from domain.keys import OPERATOR
-from entrypoints.cli.common import EXIT_USAGE, CliError, positive_int
+from entrypoints.cli.common import EXIT_USAGE, CliError, count, positive_int
 from entrypoints.cli.run import with_container
 from entrypoints.settings import Settings
 from entrypoints.views.keys import IssuedKeyView, KeyView
@@ -43,6 +43,11 @@ UPDATE_OPTIONS = {
     "--rate-limit": ("rateLimit", positive_int, "requests per hour"),
     "--rate-limit-minute": ("rateLimitPerMinute", _or_none(positive_int), "N, or 'none'"),
     "--rate-limit-day": ("rateLimitPerDay", _or_none(positive_int), "N, or 'none'"),
+    "--credits": (
+        "credits",
+        _or_none(lambda v: {"remaining": count(v)}),
+        "N (a top-up), or 'none'",
+    ),
 }
 
 

@@ -9,10 +9,11 @@ from typing import Any
 import msgspec
 
 from domain.audit import CLI
-from domain.keys import OPERATOR, key_request
+from domain.key_requests import key_request
+from domain.keys import OPERATOR
 from domain.pagination import MAX_LIMIT, PageRequest
 from entrypoints.cli import key_changes
-from entrypoints.cli.common import positive_int
+from entrypoints.cli.common import EXIT_USAGE, CliError, count, positive_int
 from entrypoints.cli.run import with_container
 from entrypoints.container import Container
 from entrypoints.settings import Settings
@@ -30,6 +31,10 @@ def add_commands(commands: Any) -> None:
     issue.add_argument("--rate-limit", type=positive_int, help="requests per hour (default 100)")
     issue.add_argument("--rate-limit-minute", type=positive_int, help="requests per minute")
     issue.add_argument("--rate-limit-day", type=positive_int, help="requests per day")
+    issue.add_argument("--credits", type=count, metavar="N", help="usage credits (metered key)")
+    issue.add_argument(
+        "--refill", choices=("daily", "monthly"), help="set the credits back to N each day/month"
+    )
     issue.add_argument(
         "--expires-at", metavar="TIME", help="ISO 8601 with a zone, e.g. 2027-01-31T12:00:00Z"
     )
@@ -47,6 +52,15 @@ def add_commands(commands: Any) -> None:
     key_changes.add_commands(actions)
 
 
+def _credits(args: argparse.Namespace) -> dict[str, object] | None:
+    if args.credits is None:
+        if args.refill is not None:
+            raise CliError("--refill needs --credits N", EXIT_USAGE)
+        return None
+    refill = {"interval": args.refill, "amount": args.credits} if args.refill else None
+    return {"remaining": args.credits, "refill": refill}
+
+
 def _issue(args: argparse.Namespace, settings: Settings) -> int:
     permissions = (p.strip() for p in args.permissions.split(",") if p.strip())
     request = key_request(
@@ -57,6 +71,7 @@ def _issue(args: argparse.Namespace, settings: Settings) -> int:
         expires_at=args.expires_at,
         rate_limit_per_minute=args.rate_limit_minute,
         rate_limit_per_day=args.rate_limit_day,
+        credits=_credits(args),
     )
     issued = with_container(
         settings, lambda c: c.issue_key()(request, OPERATOR, new_user_id=args.user, origin=CLI)

@@ -67,6 +67,10 @@ def run_server(settings: Settings) -> None:
         factory=True,
         log_access=False,
         workers_kill_timeout=KILL_AFTER_SECONDS,
+        # A worker that dies (killed, out of memory) is replaced and the others keep
+        # serving; one dying again within seconds of its respawn stops the server
+        # (granian's crash-loop guard). The rows it had buffered die with it (README).
+        respawn_failed_workers=True,
     ).serve()
 
 

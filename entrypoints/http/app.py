@@ -11,11 +11,12 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 
 from entrypoints.container import VERSION, Container
-from entrypoints.http.controllers import audit, key_changes, keys, webhooks
+from entrypoints.http.controllers import audit, key_changes, keys, quota, webhooks
 from entrypoints.http.controllers.docs import docs_handlers
 from entrypoints.http.controllers.health import health
 from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.edge import Edge, EdgeConfig
+from entrypoints.http.edge.methods import allow_table
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.openapi import StrictStructSchemaPlugin, openapi_config
 from entrypoints.http.strict_body import strict_json_body
@@ -43,6 +44,8 @@ def _dependencies(container: Container) -> dict[str, Provide]:
             "rotate_key",
             "update_key",
             "key_usage",
+            "look_at_quota",
+            "credits_left",
             "list_audit",
             "list_resources",
             "get_resource",
@@ -102,6 +105,7 @@ def _handlers() -> list[Any]:
         health,
         *keys.HANDLERS,
         *key_changes.HANDLERS,
+        *quota.HANDLERS,
         ResourceController,
         *webhooks.HANDLERS,
         *audit.HANDLERS,
@@ -146,9 +150,11 @@ def create_app(container: Container) -> Litestar:
 def create_asgi(container: Container) -> Edge:
     """The app a server runs: the Litestar app inside the outer layer."""
     settings = container.settings()
+    app = create_app(container)
     return Edge(
-        create_app(container),
+        app,
         EdgeConfig(
+            allowed_methods=allow_table(app.routes),
             authenticate=container.authenticate(),
             check_quota=container.check_quota(),
             log_sink=container.request_log_sink(),

@@ -18,6 +18,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from application.ports.errors import StoreUnavailable, UnstorableValue
 from domain.errors import (
     Conflict,
+    CreditsExhausted,
     DomainError,
     InvalidInput,
     NotFound,
@@ -28,6 +29,7 @@ from domain.errors import (
     Unauthenticated,
     Unprocessable,
 )
+from entrypoints.http import routes
 from entrypoints.http.context import context_of
 
 log = logging.getLogger("keygate.http")
@@ -41,6 +43,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     PreconditionFailed: 412,
     Unprocessable: 422,
     QuotaExceeded: 429,
+    CreditsExhausted: 429,
     ServiceUnavailable: 503,
 }
 
@@ -111,7 +114,7 @@ def _domain(exc: DomainError) -> _Error:
         error.headers["WWW-Authenticate"] = "Bearer"
         if exc.hint:
             error.extra["hint"] = exc.hint
-    if isinstance(exc, QuotaExceeded | ServiceUnavailable):
+    if isinstance(exc, QuotaExceeded | CreditsExhausted | ServiceUnavailable):
         error.retry_after = exc.retry_after
     return error
 
@@ -127,6 +130,8 @@ def _of_framework(exc: BaseException) -> _Error | None:
             # Litestar raises a bare 400 when the body cannot be decoded at all.
             details = [{"field": "body", "message": message}]
             return _Error(400, "Malformed JSON body", {"details": details}, headers)
+        if exc.status_code == 405 and "allow" in headers:
+            headers["allow"] = routes.allow(m.strip() for m in headers["allow"].split(","))
         return _Error(exc.status_code, HTTP_MESSAGES.get(exc.status_code, message), {}, headers)
     if isinstance(exc, RecursionError):
         return _Error(400, "Request body is nested too deeply")

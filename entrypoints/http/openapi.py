@@ -14,13 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from litestar import Request
+from litestar import Request, Response, Router
 from litestar._openapi.schema_generation.plugins import openapi_schema_plugins
 from litestar.enums import MediaType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, Schema, SecurityScheme
 from litestar.plugins import OpenAPISchemaPlugin
+
+from entrypoints.http.errors import error_body
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -115,8 +117,19 @@ class DocumentRenderPlugin(JsonRenderPlugin):
         return super().render(request, openapi_schema)
 
 
+async def _json_not_found(response: Response[Any]) -> Response[Any]:
+    # Litestar's OpenAPI router answers an unknown path under it (/api/docs/swagger)
+    # with an HTML page; under /api every error is JSON.
+    if response.status_code == 404:
+        return Response(error_body("Not found"), status_code=404, media_type=MediaType.JSON)
+    return response
+
+
 def openapi_config(version: str, description: str) -> OpenAPIConfig:
     return OpenAPIConfig(
+        openapi_router=Router(
+            "/api/docs", route_handlers=[], include_in_schema=False, after_request=_json_not_found
+        ),
         title="keygate",
         version=version,
         description=description,

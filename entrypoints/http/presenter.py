@@ -20,6 +20,7 @@ class Pagination(msgspec.Struct, rename="camel"):
     total_pages: int
     has_next: bool
     next_cursor: str | None = None
+    total_is_estimate: bool = False
 
     @classmethod
     def of(cls, info: PageInfo) -> Pagination:
@@ -30,6 +31,7 @@ class Pagination(msgspec.Struct, rename="camel"):
             total_pages=info.total_pages,
             has_next=info.has_next,
             next_cursor=info.next_cursor,
+            total_is_estimate=info.total_is_estimate,
         )
 
 

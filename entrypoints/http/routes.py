@@ -4,10 +4,16 @@ The outer layer (entrypoints/http/edge/) reads it to decide, before Litestar rou
 request, whether to authenticate it and what to count it against. A route is named by
 its first segment after /api, /api/v1 or /api/v2 (`/api/v2/keys/7/usage` is "keys").
 tests/http/test_routes.py checks that the table names every route Litestar serves.
+
+Both read one path: `canonical` spells it the one way (the outer layer hands Litestar
+that spelling), so `//api/keys` or `/api/./keys/` cannot be one route to Litestar and
+none to the outer layer. Litestar's routes are case-sensitive, so `/API/keys` is a 404
+to it; here it is still under /api (logged, and counted when a key comes with it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -67,10 +73,35 @@ def _every_route() -> dict[tuple[str, int | None], ApiRoute]:
 _ROUTES = _every_route()
 
 
+def allow(methods: Iterable[str]) -> str:
+    """An Allow header's value: HEAD is served wherever GET is (edge/methods.py)."""
+    served = set(methods)
+    if "GET" in served:
+        served.add("HEAD")
+    return ", ".join(sorted(served))
+
+
+def canonical(path: str) -> str:
+    """`path` without empty, "." and ".." segments or a trailing slash (RFC 3986's dot
+    segment removal, and Litestar's own reading of repeated and trailing slashes)."""
+    if "//" not in path and "/." not in path and (len(path) < 2 or path[-1] != "/"):
+        return path  # the common case, decided without splitting
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    return "/" + "/".join(segments)
+
+
 def match(path: str) -> ApiRoute | None:
-    """The declared route of a path; None outside /api."""
-    if not path.startswith("/api") or (len(path) > 4 and path[4] != "/"):
+    """The declared route of a canonical path; None outside /api."""
+    if (len(path) > 4 and path[4] != "/") or path[:4].lower() != "/api":
         return None
+    if not path.startswith("/api"):
+        return _ROUTES["", None]  # /API/...: no route of Litestar's, so a 404
     segments = path[5:].split("/", 2)
     version = VERSIONS.get(segments[0])
     name = segments[0] if version is None else (segments[1] if len(segments) > 1 else "")

@@ -10,7 +10,7 @@ from domain.audit import AuditEntry
 from entrypoints.views.keys import iso
 
 # One side of a change: what the audit log holds (never a secret).
-Value = str | int | bool | list[str] | None
+Value = str | int | bool | list[str] | dict[str, object] | None
 
 
 class ActorView(msgspec.Struct, rename="camel"):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import msgspec
 
+from domain.credits import CreditRule
 from domain.keys import ApiKey, IssuedKey
 from domain.times import wire_time
 
@@ -22,11 +23,18 @@ class RefillView(msgspec.Struct, rename="camel"):
 
 
 class CreditsView(msgspec.Struct, rename="camel"):
-    """Usage credits of a metered key; null (unmetered) for every key until credits
-    are built."""
+    """Usage credits of a metered key (null: unmetered): what is left to spend."""
 
     remaining: int
     refill: RefillView | None
+
+    @classmethod
+    def of(cls, rule: CreditRule | None, left: int | None = None) -> CreditsView | None:
+        """`left`: the count the quota store holds; None: the number last set."""
+        if rule is None:
+            return None
+        refill = RefillView(rule.refill.interval, rule.refill.amount) if rule.refill else None
+        return cls(rule.remaining if left is None else left, refill)
 
 
 class KeyView(msgspec.Struct, rename="camel"):
@@ -45,7 +53,7 @@ class KeyView(msgspec.Struct, rename="camel"):
     created_at: str
 
     @classmethod
-    def of(cls, key: ApiKey) -> KeyView:
+    def of(cls, key: ApiKey, credits_left: int | None = None) -> KeyView:
         return cls(
             id=key.id,
             name=key.name,
@@ -55,7 +63,7 @@ class KeyView(msgspec.Struct, rename="camel"):
             rate_limit=key.rate_limit,
             rate_limit_per_minute=key.rate_limit_per_minute,
             rate_limit_per_day=key.rate_limit_per_day,
-            credits=None,
+            credits=CreditsView.of(key.credits, credits_left),
             is_active=key.is_active,
             expires_at=iso(key.expires_at),
             last_used_at=iso(key.last_used_at),
@@ -91,7 +99,7 @@ class IssuedKeyView(msgspec.Struct, rename="camel"):
             rate_limit=key.rate_limit,
             rate_limit_per_minute=key.rate_limit_per_minute,
             rate_limit_per_day=key.rate_limit_per_day,
-            credits=None,
+            credits=CreditsView.of(key.credits),
             expires_at=iso(key.expires_at),
             created_at=iso(key.created_at) or "",
         )

@@ -17,7 +17,8 @@ from application.keys import GetKey, IssueKey, ListKeys, RevokeKey
 from domain.audit import Via
 from domain.errors import InvalidInput, PermissionDenied
 from domain.key_lifecycle import validate_grace
-from domain.keys import ApiKey, IssuedKey, Permission, key_request
+from domain.key_requests import key_request
+from domain.keys import ApiKey, IssuedKey, Permission
 from domain.pagination import page_request
 from entrypoints.http.controllers.common import checked_id, origin_of
 from entrypoints.web.errors import status_and_headers

@@ -22,7 +22,7 @@ UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nothing"
 
 @pytest.fixture(scope="session")
 async def contract_pool(database_url: str) -> AsyncIterator[AsyncConnectionPool]:
-    """One pool for every postgres run, configured as the app's (entrypoints/container.py)."""
+    """One pool for every postgres run, configured as the app's (entrypoints/container/root.py)."""
     container = build_container(replace(Settings(), database_url=database_url, pool_max=4))
     pool = container.pool()
     await pool.open(wait=True)

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from adapters.postgres.request_logs import (
+from adapters.postgres.request_log_queries import (
     PostgresRequestLogPruner,
     PostgresRequestLogQueries,
-    PostgresRequestLogSink,
 )
+from adapters.postgres.request_logs import PostgresRequestLogSink
 from application.ports.request_log import RequestLogPruner, RequestLogQueries, RequestLogSink
 from domain.request_log import RequestLogEntry
 from tests.contract.conftest import BACKENDS

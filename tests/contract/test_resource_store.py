@@ -4,7 +4,7 @@ InMemoryResources against the PostgreSQL adapters."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
@@ -13,8 +13,8 @@ from adapters.postgres.resources import PostgresResourceReader, PostgresResource
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from application.ports.resources import ResourceReader, ResourceWriter
 from application.ports.uow import UnitOfWorkFactory
-from domain.pagination import PageRequest
-from domain.resource_queries import Cursor, Order, ResourceQuery, Sort, sort_value
+from domain.pagination import PageRequest, Total
+from domain.resource_queries import CountMode, Cursor, Order, ResourceQuery, Sort, sort_value
 from domain.resources import Resource, ResourceFields
 from tests.contract.conftest import BACKENDS
 from tests.fakes import FakeClock, InMemoryUnitOfWork
@@ -57,7 +57,8 @@ async def add(store: ResourceStore, *rows: tuple[str, str | None], by: str = "al
 
 async def page_ids(store: ResourceStore, query: ResourceQuery) -> tuple[list[int], int]:
     rows, total = await store.reader.list(query, query.page.limit)
-    return [r.id for r in rows], total
+    assert not total.estimated  # the default mode counts
+    return [r.id for r in rows], total.count
 
 
 async def test_an_added_resource_reads_back_as_written(store: ResourceStore) -> None:
@@ -155,7 +156,7 @@ async def test_lists_are_totally_ordered_and_paged_alike_by_offset_and_cursor(
     while True:
         query = ResourceQuery(PageRequest(1, 3), sort, order, after=after)
         page_rows, total = await store.reader.list(query, 3)
-        assert total == len(ROWS)
+        assert total == Total(len(ROWS))
         if not page_rows:
             break
         by_cursor += [r.id for r in page_rows]
@@ -184,7 +185,7 @@ async def test_filters_match_alike(
     await add(store, *ROWS)
     query = ResourceQuery(PageRequest(1, 50), Sort.NAME, Order.ASC, category, search)
     rows, total = await store.reader.list(query, 50)
-    assert sorted(r.name for r in rows) == sorted(names) and total == len(names)
+    assert sorted(r.name for r in rows) == sorted(names) and total == Total(len(names))
 
 
 async def test_search_reads_the_description_too(store: ResourceStore) -> None:
@@ -192,7 +193,26 @@ async def test_search_reads_the_description_too(store: ResourceStore) -> None:
     await store.writer.add(ResourceFields("other", None), "alice")
     query = ResourceQuery(PageRequest(1, 10), search="needle")
     rows, total = await store.reader.list(query, 10)
-    assert [r.name for r in rows] == ["plain"] and total == 1
+    assert [r.name for r in rows] == ["plain"] and total == Total(1)
+
+
+@pytest.mark.parametrize(
+    ("count", "estimated"),
+    [(CountMode.EXACT, False), (CountMode.ESTIMATED, False), (CountMode.PLANNED, True)],
+)
+async def test_a_search_total_is_marked_as_the_mode_found_it(
+    store: ResourceStore, count: CountMode, estimated: bool
+) -> None:
+    """Few matches: `estimated` counts them; `planned` is the planner's figure, whatever
+    it is, and says so. The rows are the same in every mode."""
+    await add(store, *ROWS)
+    query = ResourceQuery(PageRequest(1, 50), Sort.NAME, Order.ASC, search="a", count=count)
+    rows, total = await store.reader.list(query, 50)
+    assert total.estimated is estimated
+    if not estimated:
+        assert total.count == len(rows)
+    exact, _ = await store.reader.list(replace(query, count=CountMode.EXACT), 50)
+    assert [r.id for r in rows] == [r.id for r in exact]
 
 
 async def test_a_page_past_the_end_is_empty_with_the_total(store: ResourceStore) -> None:

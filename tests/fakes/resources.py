@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 
 from application.ports.idempotency import IdempotentReplay
 from domain.keys import UserId
-from domain.resource_queries import Order, ResourceQuery, Sort
+from domain.pagination import Total
+from domain.resource_queries import ESTIMATE_ABOVE, CountMode, Order, ResourceQuery, Sort
 from domain.resources import Resource, ResourceFields
 from tests.fakes.clock import FakeClock
 
@@ -56,14 +57,18 @@ class InMemoryResources:
     async def get(self, resource_id: int) -> Resource | None:
         return self.rows.get(resource_id)
 
-    async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], int]:
+    async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], Total]:
         descending = query.order is Order.DESC
         rows = sorted(
             (r for r in self.rows.values() if _matches(r, query)),
             key=lambda r: _sort_key(r, query.sort),
             reverse=descending,
         )
-        total = len(rows)
+        # The fake's "estimate" is the count itself, marked as PostgreSQL marks its own.
+        estimated = query.count is CountMode.PLANNED or (
+            query.count is CountMode.ESTIMATED and len(rows) > ESTIMATE_ABOVE
+        )
+        total = Total(len(rows), estimated)
         after = query.after
         if after is None:
             return rows[query.page.offset : query.page.offset + fetch], total

@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg
 
-from domain.keys import hash_key
+from domain.keys import IssuedKey, hash_key
 from entrypoints.container import Container
 from tests.support.clients import Client
 from tests.support.keys import bearer, issue
@@ -18,6 +18,24 @@ HOOK = {"url": "https://hooks.example.com/audit", "eventTypes": ["resource.creat
 def without_times(entry: dict[str, Any]) -> dict[str, Any]:
     assert entry["at"].endswith("Z")
     return {k: v for k, v in entry.items() if k not in ("id", "at")}
+
+
+def issued_by_the_operator(key: IssuedKey, name: str, permissions: list[str]) -> dict[str, Any]:
+    """The entry of a key tests.support.keys.issue made, as the CLI does."""
+    return {
+        "action": "key.issued",
+        "actor": {"userId": "operator", "keyId": None, "via": "cli"},
+        "target": {"type": "key", "id": key.key.id},
+        "ip": None,
+        "requestId": None,
+        "changes": {
+            "name": [None, name],
+            "prefix": [None, key.key.prefix],
+            "userId": [None, key.key.user_id],
+            "permissions": [None, permissions],
+            "rateLimit": [None, 100],
+        },
+    }
 
 
 async def test_a_rotate_then_revoke_leaves_exactly_what_happened(
@@ -60,34 +78,8 @@ async def test_a_rotate_then_revoke_leaves_exactly_what_happened(
             "requestId": "rotate-1",
             "changes": {"replacedBy": [None, new["id"]], "expiresAt": [None, grace_end]},
         },
-        {
-            "action": "key.issued",
-            "actor": {"userId": "operator", "keyId": None, "via": "cli"},
-            "target": {"type": "key", "id": old.key.id},
-            "ip": None,
-            "requestId": None,
-            "changes": {
-                "name": [None, "billing"],
-                "prefix": [None, old.key.prefix],
-                "userId": [None, "alice"],
-                "permissions": [None, ["read", "write"]],
-                "rateLimit": [None, 100],
-            },
-        },
-        {
-            "action": "key.issued",
-            "actor": {"userId": "operator", "keyId": None, "via": "cli"},
-            "target": {"type": "key", "id": admin.key.id},
-            "ip": None,
-            "requestId": None,
-            "changes": {
-                "name": [None, "test key"],
-                "prefix": [None, admin.key.prefix],
-                "userId": [None, "root"],
-                "permissions": [None, ["admin"]],
-                "rateLimit": [None, 100],
-            },
-        },
+        issued_by_the_operator(old, "billing", ["read", "write"]),
+        issued_by_the_operator(admin, "test key", ["admin"]),
     ]
     ids = [e["id"] for e in entries]
     assert ids == sorted(ids, reverse=True)

@@ -21,7 +21,16 @@ async def test_api_docs_is_the_openapi_document_without_a_key(client: Client) ->
     assert set(paths["/api/v1/resources/{resource_id}"]) == {"get", "put", "patch", "delete"}
     listing = paths["/api/v1/resources"]["get"]
     params = {p["name"]: p for p in listing["parameters"]}
-    assert set(params) == {"page", "limit", "category", "search", "sort", "order", "cursor"}
+    assert set(params) == {
+        "page",
+        "limit",
+        "category",
+        "search",
+        "sort",
+        "order",
+        "cursor",
+        "Prefer",
+    }
     assert params["sort"]["schema"]["enum"] == ["name", "created_at", "category"]
     post = paths["/api/v1/resources"]["post"]
     assert {"201", "400", "401", "403", "422", "429"} <= set(post["responses"])

@@ -77,7 +77,11 @@ async def test_an_admin_changes_limits_and_the_next_request_sees_them(
     assert response.status_code == 200, response.text
     assert {f: response.json()[f] for f in body} == body
     after = await client.get("/api/keys", headers=bearer(key))
-    assert after.headers["x-ratelimit-limit"] == "7"
+    # X-RateLimit-* name the window with the fewest left: the new minute (API.md, Quotas).
+    assert after.headers["x-ratelimit-limit"] == "3"
+    assert after.headers["ratelimit-policy"] == (
+        '"minute";q=3;w=60, "hourly";q=7;w=3600, "daily";q=70;w=86400'
+    )
     cleared = await client.patch(
         key_url(key.key.id), headers=bearer(admin), json={"rateLimitPerDay": None}
     )
@@ -114,7 +118,7 @@ async def test_another_users_key_is_a_404_whatever_the_body(
         ({"expiresAt": "2027-01-01T00:00:00"}, "expiresAt"),
         ({"expiresAt": "2020-01-01T00:00:00Z"}, "expiresAt"),
         ({"expiresAt": 12}, "expiresAt"),
-        ({"credits": {"remaining": 5}}, "credits"),
+        ({"credits": {"remaining": -5}}, "credits.remaining"),
         ({"isActive": False}, "isActive"),
         ({"userId": "bob"}, "userId"),
         ([], "body"),

@@ -17,6 +17,7 @@ from entrypoints.http.app import create_asgi
 from entrypoints.http.edge import Edge, EdgeConfig
 from entrypoints.http.edge.request_log import CLIENT_CLOSED_REQUEST
 from entrypoints.settings import Settings
+from tests.support.asgi import Message, Recorder, scope_for
 from tests.support.clients import Client
 from tests.support.keys import bearer, issue
 from tests.support.logs import logged_rows
@@ -133,39 +134,6 @@ async def test_rows_are_visible_within_two_seconds_at_default_settings(
             await c.get("/api/nothing")
         rows = await logged_rows(db, 20, settle=0)
     assert len(rows) == 20
-
-
-# Raw ASGI calls for what an HTTP client cannot easily do: vanish, be cancelled, or come
-# through a proxy.
-
-Message = dict[str, Any]
-
-
-def scope_for(
-    method: str, path: str, client: tuple[str, int] = ("203.0.113.9", 4000), **headers: str
-) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.replace("_", "-").lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": client,
-        "server": ("127.0.0.1", 8000),
-    }
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def __call__(self, message: Message) -> None:
-        self.messages.append(message)
 
 
 @pytest.fixture

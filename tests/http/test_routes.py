@@ -35,3 +35,20 @@ def test_paths_match_their_declared_route() -> None:
         assert routes.match(path) == routes.ApiRoute(access, version), path
     for outside in ("/", "/apix", "/dashboard/keys", "/docs"):
         assert routes.match(outside) is None, outside
+    for spelled in ("/API/keys", "/Api", "/aPi/v1/keys"):
+        assert routes.match(spelled) == routes.ApiRoute(routes.UNKNOWN, None), spelled
+
+
+def test_a_path_has_one_canonical_spelling() -> None:
+    for path, canonical in (
+        ("/api/keys", "/api/keys"),
+        ("/", "/"),
+        ("//", "/"),
+        ("//api//keys//", "/api/keys"),
+        ("/./api/./keys/.", "/api/keys"),
+        ("/api/x/../keys", "/api/keys"),
+        ("/../../api", "/api"),
+        ("/api/.well-known/..x", "/api/.well-known/..x"),
+        ("/dashboard/static/../../etc/passwd", "/etc/passwd"),
+    ):
+        assert routes.canonical(path) == canonical, path

@@ -16,10 +16,10 @@ from typing import Any
 
 import psycopg
 
-from adapters.postgres import api_keys, request_logs, webhooks
+from adapters.postgres import api_keys, request_log_queries, webhooks
 from adapters.postgres.resource_list import SEARCH_SEPARATOR, list_statement
 from domain.pagination import PageRequest
-from domain.resource_queries import Cursor, Order, ResourceQuery, Sort
+from domain.resource_queries import CountMode, Cursor, Order, ResourceQuery, Sort, count_mode
 
 DOC = Path(__file__).parents[2] / "docs" / "list-statements.md"
 PAGE = PageRequest(page=2, limit=20)
@@ -34,18 +34,20 @@ Shape = tuple[str, str, dict[str, Any]]  # title, SQL, example parameters
 
 
 def resource_shapes() -> Iterator[Shape]:
-    for sort, order, by_category, search, cursor in itertools.product(
-        Sort, Order, (False, True), SEARCHES, (False, True)
+    for sort, order, by_category, search, cursor, count in itertools.product(
+        Sort, Order, (False, True), SEARCHES, (False, True), CountMode
     ):
-        category = "tools" if by_category else None
         term = SEARCHES[search]
+        if count is not count_mode(count.value, term):
+            continue  # without a search every mode is the exact one
+        category = "tools" if by_category else None
         after = Cursor(sort, order, CURSOR_VALUES[sort], 41, category, term) if cursor else None
-        query = ResourceQuery(PAGE, sort, order, category, term, after)
+        query = ResourceQuery(PAGE, sort, order, category, term, after, count)
         sql, params = list_statement(query, PAGE.limit + 1)
         title = (
             f"sort={sort.value} order={order.value}"
             f" category={'yes' if by_category else 'no'} search={search}"
-            f" cursor={'yes' if cursor else 'no'}"
+            f" cursor={'yes' if cursor else 'no'} count={count.value}"
         )
         yield title, sql, params
 
@@ -60,7 +62,7 @@ def other_shapes() -> Iterator[Shape]:
     deliveries = {"webhook_id": 1, "limit": 20, "offset": 0}
     yield "GET /api/webhooks/{id}/deliveries", webhooks.SELECT_DELIVERY_PAGE, deliveries
     recent = {"all_keys": False, "key_ids": [1, 2], "status_class": 4, "limit": 50}
-    yield "Dashboard: recent requests", request_logs.RECENT, recent
+    yield "Dashboard: recent requests", request_log_queries.RECENT, recent
 
 
 def render() -> str:
@@ -72,10 +74,11 @@ def render() -> str:
         "`tests/integration/test_list_statements.py` fails when this file is stale and runs",
         "every statement against PostgreSQL. `%(name)s` is a bound parameter.",
         "",
-        "A resources page is one statement: the total (kept counts without a search, a",
-        "count of the matches with one) and the page's rows, joined so the total arrives",
-        "even for an empty page. With a cursor the page seeks past the cursor's row",
-        "(`OFFSET 0`); without one, `offset` is `(page - 1) * limit`.",
+        "A resources page is one statement: the total (kept counts without a search; with",
+        "one, as `Prefer: count=` says: every match counted, the planner's estimate, or",
+        "matches counted up to 1,000 and the estimate above) and the page's rows, joined",
+        "so the total arrives even for an empty page. With a cursor the page seeks past",
+        "the cursor's row (`OFFSET 0`); without one, `offset` is `(page - 1) * limit`.",
         "",
     ]
     for section, shapes in (("Resources", resource_shapes()), ("Other lists", other_shapes())):

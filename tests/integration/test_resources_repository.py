@@ -5,7 +5,7 @@ import math
 import psycopg
 import pytest
 
-from domain.pagination import PageRequest
+from domain.pagination import PageRequest, Total
 from domain.resource_queries import ResourceQuery
 from domain.resources import ResourceFields
 from entrypoints.container import Container
@@ -31,7 +31,7 @@ async def test_a_failed_unit_of_work_leaves_nothing(open_container: Container) -
     rows, total = await open_container.resource_reader().list(
         ResourceQuery(PageRequest()), fetch=10
     )
-    assert (list(rows), total) == ([], 0)
+    assert (list(rows), total) == ([], Total(0))
 
 
 async def test_trigram_indexes_exist_exactly_when_pg_trgm_is_available(
@@ -61,7 +61,7 @@ async def test_search_treats_wildcards_and_backslash_literally(open_container: C
     for search, expected in (("%", {"a%b"}), ("_", {"a_b"}), ("\\", {"a\\b", "A\\B"})):
         rows, total = await reader.list(ResourceQuery(PageRequest(), search=search), fetch=10)
         assert {r.name for r in rows} == expected
-        assert total == len(expected)
+        assert total == Total(len(expected))
 
 
 async def test_search_folds_case_and_never_matches_across_name_and_description(
@@ -83,7 +83,7 @@ async def test_search_folds_case_and_never_matches_across_name_and_description(
         ("x\x1fy", {"x\x1fy"}),
     ):
         rows, total = await reader.list(ResourceQuery(PageRequest(), search=search), fetch=10)
-        assert ({r.name for r in rows}, total) == (expected, len(expected)), search
+        assert ({r.name for r in rows}, total) == (expected, Total(len(expected))), search
 
 
 async def test_metadata_reads_back_as_stored_even_beyond_a_double(

@@ -10,7 +10,8 @@ from adapters.clock import SystemClock
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from application.keys import IssueKey
 from domain.audit import CLI
-from domain.keys import OPERATOR, IssuedKey, KeyRequest, Permission
+from domain.key_requests import KeyRequest
+from domain.keys import OPERATOR, IssuedKey, Permission
 from entrypoints.container import Container
 
 
@@ -21,6 +22,8 @@ async def issue(
     rate_limit: int | None = None,
     name: str = "test key",
     expires_at: datetime | None = None,
+    per_minute: int | None = None,
+    per_day: int | None = None,
 ) -> IssuedKey:
     """Issue a key as an operator would, straight through the use case.
 
@@ -32,6 +35,8 @@ async def issue(
         user_id=user,
         rate_limit=rate_limit,
         expires_at=expires_at,
+        rate_limit_per_minute=per_minute,
+        rate_limit_per_day=per_day,
     )
     conninfo = container.settings().database_url
     async with AsyncConnectionPool(conninfo, min_size=1, max_size=1, open=False) as pool:

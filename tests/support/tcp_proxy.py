@@ -1,5 +1,11 @@
-"""A TCP proxy in front of PostgreSQL that a test can cut and restore: a real outage for
-whoever connects through it, while everyone else keeps the database.
+"""A TCP proxy in front of PostgreSQL that a test can cut, stall and restore: a real outage
+for whoever connects through it, while everyone else keeps the database.
+
+A cut resets every connection (the database is gone, and says so); a stall keeps them
+open and forwards nothing either way, as a silent network partition does, until
+`restore()` lets the held bytes through. A reply delay holds each answer of the
+database a while before passing it on, so a test can cut a connection after the
+database acted on a statement and before its answer reached the client.
 
 It runs its own event loop in a thread, because the app under test may run on another
 loop (Litestar's test client serves the app from a thread of its own).
@@ -10,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -25,6 +31,9 @@ class PostgresProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.up = True
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+        self.reply_delay = 0.0
 
     @property
     def url(self) -> str:
@@ -41,6 +50,14 @@ class PostgresProxy:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+
+    def stall(self) -> None:
+        """Keep every connection, accept new ones, forward nothing until `restore()`."""
+        self._flowing.clear()
+
+    def restore(self) -> None:
+        self.up = True
+        self._flowing.set()
 
     def cut(self) -> None:
         """Drop every open connection and refuse new ones until `restore()`."""
@@ -63,16 +80,27 @@ class PostgresProxy:
         upstream_reader, upstream_writer = await self._open_target()
         self._writers |= {writer, upstream_writer}
         try:
-            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+            await asyncio.gather(
+                _pipe(reader, upstream_writer, self._flowing),
+                _pipe(upstream_reader, writer, self._flowing, lambda: self.reply_delay),
+            )
         finally:
             for w in (writer, upstream_writer):
                 self._writers.discard(w)
                 w.transport.abort()
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    flowing: asyncio.Event,
+    delay: Callable[[], float] = lambda: 0.0,
+) -> None:
     with contextlib.suppress(ConnectionError, OSError):
         while data := await reader.read(65536):
+            await flowing.wait()
+            if seconds := delay():
+                await asyncio.sleep(seconds)
             writer.write(data)
             await writer.drain()
     writer.transport.abort()
@@ -104,8 +132,14 @@ class ThreadedProxy:
     def cut(self) -> None:
         self._loop.call_soon_threadsafe(self._proxy.cut)
 
+    def stall(self) -> None:
+        self._loop.call_soon_threadsafe(self._proxy.stall)
+
+    def delay_replies(self, seconds: float) -> None:
+        self._loop.call_soon_threadsafe(setattr, self._proxy, "reply_delay", seconds)
+
     def restore(self) -> None:
-        self._loop.call_soon_threadsafe(setattr, self._proxy, "up", True)
+        self._loop.call_soon_threadsafe(self._proxy.restore)
 
     def _call(self, coro: Coroutine[Any, Any, None]) -> None:
         asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=10)

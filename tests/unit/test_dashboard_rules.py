@@ -10,7 +10,8 @@ import pytest
 from application.sessions import StartedSession
 from domain.dashboard import oidc_user_id, session_principal, signin_subject
 from domain.errors import PermissionDenied
-from domain.keys import KeyRequest, Permission, authorize_issue, can_see
+from domain.key_requests import KeyRequest, authorize_issue
+from domain.keys import Permission, can_see
 from domain.request_log import HourCount
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.web.chart import bar_chart

@@ -17,7 +17,8 @@ from domain.key_lifecycle import (
     rotation_end,
     validate_grace,
 )
-from domain.keys import ApiKey, KeyRequest, KeyState, Permission, authorize_issue, key_request
+from domain.key_requests import KeyRequest, authorize_issue, key_request
+from domain.keys import ApiKey, KeyState, Permission
 from domain.times import parse_time, wire_time
 from tests.fakes import make_caller
 
@@ -150,13 +151,13 @@ def test_a_patch_refuses_unknown_fields_nulls_and_wrong_types_naming_every_one()
                 "rateLimitPerMinute": True,
                 "rateLimitPerDay": 0,
                 "expiresAt": 12,
-                "credits": {"remaining": 5},
+                "credits": {"remaining": True},
                 "isActive": False,
             }
         )
     assert sorted(fields_of(error)) == sorted(
-        ["name", "rateLimit", "rateLimitPerMinute", "rateLimitPerDay", "expiresAt", "credits",
-         "isActive"]
+        ["name", "rateLimit", "rateLimitPerMinute", "rateLimitPerDay", "expiresAt",
+         "credits.remaining", "isActive"]
     )  # fmt: skip
     patch = key_patch({"rateLimitPerMinute": None, "expiresAt": "2027-01-01T00:00:00+01:00"})
     assert patch.rate_limit_per_minute is None and patch.name is KEEP

@@ -13,7 +13,8 @@ from application.keys import Authenticate, IssueKey, RevokeKey
 from domain.audit import CLI, Action, Actor, AuditQuery, Origin, TargetType, Via
 from domain.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
 from domain.key_lifecycle import KeyPatch
-from domain.keys import OPERATOR, IssuedKey, KeyRequest, KeyState, Permission
+from domain.key_requests import KeyRequest
+from domain.keys import OPERATOR, IssuedKey, KeyState, Permission
 from domain.pagination import PageRequest, SignedCursors
 from domain.times import wire_time
 from tests.fakes import FakeClock, InMemoryKeys, RecordingUsage

@@ -17,7 +17,8 @@ from domain.errors import (
     ServiceUnavailable,
     Unauthenticated,
 )
-from domain.keys import OPERATOR, Caller, IssuedKey, KeyRequest, Permission
+from domain.key_requests import KeyRequest
+from domain.keys import OPERATOR, Caller, IssuedKey, Permission
 from domain.pagination import PageRequest, SignedCursors
 from tests.fakes import FakeClock, InMemoryKeys, InMemoryQuotaStore, RecordingUsage
 

@@ -7,16 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import InvalidInput, PermissionDenied
+from domain.key_requests import KeyRequest, authorize_issue, key_request
 from domain.keys import (
     OPERATOR,
     ApiKey,
-    KeyRequest,
     Permission,
-    authorize_issue,
     display_prefix,
     generate_raw_key,
     hash_key,
-    key_request,
     looks_like_key,
     parse_permissions,
     validate_key_name,

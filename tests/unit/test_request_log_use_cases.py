@@ -10,7 +10,8 @@ from application.keys import GetKey, IssueKey, ListKeys
 from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
 from domain.audit import CLI
 from domain.errors import NotFound
-from domain.keys import OPERATOR, ApiKey, KeyRequest, Permission
+from domain.key_requests import KeyRequest
+from domain.keys import OPERATOR, ApiKey, Permission
 from domain.pagination import SignedCursors
 from domain.request_log import RequestLogEntry
 from tests.fakes import FakeClock, InMemoryKeys, InMemoryRequestLog

@@ -23,16 +23,17 @@ CREATE OR REPLACE TRIGGER api_keys_changed_row AFTER INSERT OR DELETE ON api_key
     FOR EACH ROW EXECUTE FUNCTION api_keys_notify();
 -- last_used_at alone changes nothing authentication reads, so it notifies nobody. Every
 -- other column is part of the key the cache hands out (a PATCH, a rotation's grace
--- period and the windows of migration 0013 included).
+-- period and the windows of migration 0013 included; credits change with their
+-- version, migration 0015).
 CREATE OR REPLACE TRIGGER api_keys_changed_update AFTER UPDATE ON api_keys
     FOR EACH ROW
     WHEN ((OLD.user_id, OLD.key_hash, OLD.name, OLD.permissions, OLD.rate_limit,
            OLD.rate_limit_per_minute, OLD.rate_limit_per_day, OLD.expires_at,
-           OLD.is_active, OLD.replaced_by)
+           OLD.is_active, OLD.replaced_by, OLD.credits_version)
           IS DISTINCT FROM
           (NEW.user_id, NEW.key_hash, NEW.name, NEW.permissions, NEW.rate_limit,
            NEW.rate_limit_per_minute, NEW.rate_limit_per_day, NEW.expires_at,
-           NEW.is_active, NEW.replaced_by))
+           NEW.is_active, NEW.replaced_by, NEW.credits_version))
     EXECUTE FUNCTION api_keys_notify();
 CREATE OR REPLACE TRIGGER api_keys_truncated AFTER TRUNCATE ON api_keys
     FOR EACH STATEMENT EXECUTE FUNCTION api_keys_notify();

@@ -12,15 +12,18 @@ from litestar.openapi.spec import Operation, RequestBody
 from litestar.params import JSONBody
 
 from application.key_changes import RotateKey, UpdateKey
+from application.quota import CreditsLeft
 from domain.key_lifecycle import key_patch
 from entrypoints.http.controllers.common import NO_STORE, KeyId, caller_of, origin_of, path_id
 from entrypoints.http.controllers.key_fields import (
+    CreditsBody,
     ExpiresAt,
     GracePeriod,
     KeyName,
     RateLimit,
     RateLimitPerDay,
     RateLimitPerMinute,
+    credits_json,
 )
 from entrypoints.http.error_docs import errors
 from entrypoints.http.presenter import present
@@ -43,6 +46,7 @@ class KeyPatchBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     rate_limit: RateLimit | Unset = UNSET
     rate_limit_per_minute: RateLimitPerMinute | Unset | None = UNSET
     rate_limit_per_day: RateLimitPerDay | Unset | None = UNSET
+    credits: CreditsBody | Unset | None = UNSET
 
 
 @dataclass
@@ -97,19 +101,23 @@ async def update_key(
     key_id: KeyId,
     data: JSONBody[KeyPatchBody],
     update_key: NamedDependency[UpdateKey],
+    credits_left: NamedDependency[CreditsLeft],
 ) -> Response[KeyView]:
     given = {
         field.encode_name: value
         for field in msgspec.structs.fields(data)
         if (value := getattr(data, field.name)) is not UNSET
     }
+    if isinstance(data.credits, CreditsBody):
+        given["credits"] = credits_json(data.credits)
     key = await update_key(
         caller_of(request),
         path_id(key_id, "API key"),
         key_patch(given),
         origin=origin_of(request),
     )
-    return present(request, KeyView.of(key))
+    left = await credits_left([key])
+    return present(request, KeyView.of(key, left.get(key.id)))
 
 
 HANDLERS = [rotate_key, update_key]

@@ -4,10 +4,11 @@ stated for the OpenAPI document (and checked by msgspec before the domain sees t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
+from domain.credits import MAX_CREDITS
 from domain.key_lifecycle import MAX_GRACE_SECONDS, MAX_LIFETIME_YEARS
 from domain.keys import MAX_RATE_LIMIT, NAME_MAX
 from entrypoints.http.openapi import NOT_BLANK, documented
@@ -52,3 +53,31 @@ GracePeriod = Annotated[
         "0: it is revoked at once.",
     ),
 ]
+
+
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_CREDITS)]
+
+
+class RefillBody(msgspec.Struct, forbid_unknown_fields=True):
+    interval: Literal["daily", "monthly"]
+    amount: Count
+
+
+class CreditsBody(msgspec.Struct, forbid_unknown_fields=True):
+    """Usage credits (admin only): the count to spend, one per admitted request, and an
+    optional refill that sets it to `amount` at 00:00 UTC (daily) or on the 1st
+    (monthly). In a PATCH, `remaining` sets the count (a top-up) and a refill not sent
+    stays as it was."""
+
+    remaining: Count
+    refill: RefillBody | msgspec.UnsetType | None = msgspec.UNSET
+
+
+def credits_json(body: CreditsBody | None) -> dict[str, object] | None:
+    """The credits as the domain reads them (JSON-shaped), a refill not sent left out."""
+    if body is None:
+        return None
+    sent: dict[str, object] = {"remaining": body.remaining}
+    if body.refill is not msgspec.UNSET:
+        sent["refill"] = None if body.refill is None else msgspec.to_builtins(body.refill)
+    return sent

@@ -12,8 +12,10 @@ from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import JSONBody, QueryParameter
 
 from application.keys import IssueKey, ListKeys, RevokeKey
+from application.quota import CreditsLeft
 from application.request_log import KeyUsage
-from domain.keys import MAX_RATE_LIMIT, NAME_MAX, USER_ID_MAX, Permission, key_request
+from domain.key_requests import key_request
+from domain.keys import MAX_RATE_LIMIT, NAME_MAX, USER_ID_MAX, Permission
 from entrypoints.http.context import context_of
 from entrypoints.http.controllers.common import (
     NO_STORE,
@@ -26,7 +28,13 @@ from entrypoints.http.controllers.common import (
     paging,
     path_id,
 )
-from entrypoints.http.controllers.key_fields import ExpiresAt, RateLimitPerDay, RateLimitPerMinute
+from entrypoints.http.controllers.key_fields import (
+    CreditsBody,
+    ExpiresAt,
+    RateLimitPerDay,
+    RateLimitPerMinute,
+    credits_json,
+)
 from entrypoints.http.error_docs import errors
 from entrypoints.http.openapi import JSON_INTEGER, NO_NUL, NOT_BLANK, documented
 from entrypoints.http.presenter import Pagination, present
@@ -57,6 +65,7 @@ class RegisterBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     expires_at: ExpiresAt | None = None
     rate_limit_per_minute: RateLimitPerMinute | None = None
     rate_limit_per_day: RateLimitPerDay | None = None
+    credits: CreditsBody | None = None
 
 
 class KeyList(msgspec.Struct):
@@ -90,6 +99,7 @@ async def register(
         expires_at=data.expires_at,
         rate_limit_per_minute=data.rate_limit_per_minute,
         rate_limit_per_day=data.rate_limit_per_day,
+        credits=credits_json(data.credits),
     )
     issued = await issue_key(
         wanted,
@@ -111,6 +121,7 @@ async def register(
 async def list_keys(
     request: Request[Any, Any, Any],
     list_keys: NamedDependency[ListKeys],
+    credits_left: NamedDependency[CreditsLeft],
     page: Page = None,
     limit: Limit = None,
     user_id: Annotated[
@@ -130,7 +141,8 @@ async def list_keys(
         cursor,
         page_given=page is not None,
     )
-    return present(request, [KeyView.of(k) for k in keys], pagination=info)
+    left = await credits_left(keys)
+    return present(request, [KeyView.of(k, left.get(k.id)) for k in keys], pagination=info)
 
 
 @delete(

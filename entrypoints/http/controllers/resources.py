@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, JSONBody, QueryParameter
+from litestar.params import HeaderParameter, JSONBody
 
 from application.resources import (
     CreateResource,
@@ -21,7 +21,6 @@ from application.resources import (
     PatchResource,
     ReplaceResource,
 )
-from domain.resource_queries import SEARCH_MAX, Order, Sort
 from domain.resources import (
     CATEGORY_MAX,
     DESCRIPTION_MAX,
@@ -39,6 +38,16 @@ from entrypoints.http.controllers.common import (
     caller_of,
     path_id,
     query_int,
+)
+from entrypoints.http.controllers.list_params import (
+    PREFERENCE_APPLIED_HEADER,
+    CategoryFilter,
+    Direction,
+    Prefer,
+    Search,
+    SortBy,
+    count_preference,
+    preference_applied,
 )
 from entrypoints.http.error_docs import errors
 from entrypoints.http.openapi import JSON_OBJECT, NO_NUL, documented
@@ -112,35 +121,6 @@ class ResourceList(msgspec.Struct):
     pagination: Pagination
 
 
-CategoryFilter = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=CATEGORY_MAX, description="Exact category", schema_extra={"pattern": NO_NUL}
-    ),
-]
-Search = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=SEARCH_MAX,
-        description="Case-insensitive substring of name or description",
-        schema_extra={"pattern": NO_NUL},
-    ),
-]
-# Typed as str so the domain's error names the allowed values; the enum is still in
-# the document.
-SortBy = Annotated[
-    str | None,
-    QueryParameter(
-        description="Sort key (default created_at)",
-        schema_extra={"enum": [s.value for s in Sort]},
-    ),
-]
-Direction = Annotated[
-    str | None,
-    QueryParameter(
-        description="Direction (default desc)", schema_extra={"enum": [o.value for o in Order]}
-    ),
-]
 IfMatch = Annotated[
     str | None,
     HeaderParameter(name="If-Match", description="An ETag from a previous response; 412 if stale"),
@@ -175,8 +155,12 @@ class ResourceController(Controller):
         "/",
         summary="List resources",
         description="Paginated by `page` or by the keyset `cursor` from "
-        "`pagination.nextCursor` (not both). Order is total: ties are broken by id.",
+        "`pagination.nextCursor` (not both). Order is total: ties are broken by id. "
+        "`Prefer: count=exact|planned|estimated` chooses how `pagination.total` is found "
+        "(default: exact without `search`, estimated with it; without `search` every mode "
+        "is exact); `pagination.totalIsEstimate` and `Preference-Applied` say which.",
         responses=errors(403),
+        response_headers=[PREFERENCE_APPLIED_HEADER],
     )
     async def list_resources(
         self,
@@ -189,14 +173,16 @@ class ResourceController(Controller):
         sort: SortBy = None,
         order: Direction = None,
         cursor: Cursor = None,
+        prefer: Prefer = None,
     ) -> Response[ResourceList]:
         params = ListParams(
             query_int("page", page), query_int("limit", limit), sort, order, category, search,
-            cursor,
+            cursor, count_preference(prefer),
         )  # fmt: skip
         result = await list_resources(caller_of(request), params)
         views = [ResourceView.of(r) for r in result.items]
-        return present(request, views, pagination=result.info)
+        headers = preference_applied(result.count)
+        return present(request, views, pagination=result.info, headers=headers)
 
     @post(
         "/",

@@ -22,6 +22,7 @@ from entrypoints.http.edge.cors import Cors
 from entrypoints.http.edge.exchange import Exchange, Receive, Scope, Send
 from entrypoints.http.edge.failures import Failures
 from entrypoints.http.edge.layer import EdgeConfig, Handler, Layer
+from entrypoints.http.edge.methods import Methods
 from entrypoints.http.edge.quota import Quota
 from entrypoints.http.edge.request_id import RequestId
 from entrypoints.http.edge.request_log import RequestLog
@@ -32,9 +33,10 @@ LAYERS: tuple[type[Layer], ...] = (
     RequestLog,  # one request_logs row per /api request, whatever happens below
     Failures,  # an exception below becomes one JSON error response
     Cors,  # preflights answered; CORS headers on responses to allowed origins
-    ApiVersion,  # /api/vN or Accept-Version
+    Methods,  # HEAD as GET without the body; OPTIONS with every method of its path
     Authentication,  # the key, where routes.py asks for or accepts one
     Quota,  # the hourly limit: where a 429 is made
+    ApiVersion,  # /api/vN or Accept-Version; after the key, so its 400 is counted too
 )
 
 __all__ = ["LAYERS", "Edge", "EdgeConfig"]

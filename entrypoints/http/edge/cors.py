@@ -9,10 +9,10 @@ from entrypoints.http.edge.layer import EdgeConfig, Handler, Layer
 
 EXPOSED_HEADERS = (
     b"X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, RateLimit, RateLimit-Policy,"
-    b" Retry-After, ETag, Location"
+    b" Retry-After, ETag, Location, Preference-Applied"
 )
 ALLOWED_METHODS = b"GET, POST, PUT, PATCH, DELETE, OPTIONS"
-ALLOWED_HEADERS = b"Authorization, Content-Type, Idempotency-Key, If-Match, Accept-Version"
+ALLOWED_HEADERS = b"Authorization, Content-Type, Idempotency-Key, If-Match, Accept-Version, Prefer"
 PREFLIGHT_MAX_AGE = b"600"
 
 

@@ -24,12 +24,13 @@ Headers = list[tuple[bytes, bytes]]
 class Exchange:
     __slots__ = (
         "_receive",
-        "_send",
         "client_gone",
         "complete",
         "context",
+        "downstream",
         "headers",
         "method",
+        "path",
         "response_headers",
         "route",
         "scope",
@@ -41,10 +42,14 @@ class Exchange:
         self.scope = scope
         self.method: str = scope["method"]
         self._receive = receive
-        self._send = send
+        # The server's send; a layer may put a filter in front of it for one request.
+        self.downstream = send
         # Request headers by lower-case name (the ASGI server lower-cases them).
         self.headers: dict[bytes, bytes] = dict(scope["headers"])
-        self.route = routes.match(scope["path"])  # None outside /api
+        # Litestar routes on the spelling every layer here reads too.
+        self.path: str = routes.canonical(scope["path"])
+        scope["path"] = self.path
+        self.route = routes.match(self.path)  # None outside /api
         peer = scope.get("client")
         self.context = scope[SCOPE_KEY] = RequestContext(
             request_id="-", client_ip=peer[0] if peer else None
@@ -66,7 +71,7 @@ class Exchange:
             self.status = message["status"]
             self.started = True
             message = {**message, "headers": [*message.get("headers", ()), *self.response_headers]}
-        await self._send(message)
+        await self.downstream(message)
         if message["type"] == "http.response.body" and not message.get("more_body"):
             self.complete = True
 

@@ -4,8 +4,8 @@ hands it to the part inside it (or answers the request itself)."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 from application.keys import Authenticate
 from application.ports.request_log import RequestLogSink
@@ -26,6 +26,8 @@ class EdgeConfig:
     registration_per_hour: int
     trusted_proxies: tuple[Network, ...] = ()
     cors_origins: tuple[str, ...] = ()
+    # Allow header values by Litestar path template (edge/methods.py).
+    allowed_methods: Mapping[str, bytes] = field(default_factory=dict)
 
 
 class Layer:

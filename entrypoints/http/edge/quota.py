@@ -1,25 +1,34 @@
-"""The hourly quota: each request a key makes counts against the key's limit, and a
-sign-up without a key against its client IP's. A refused request is answered 429 here,
-with Retry-After (set by the error renderer) and the rate-limit headers below."""
+"""The quota: each request a key makes is decided against the key's windows and
+credits, and a sign-up without a key against its client IP's hourly limit. A refused
+request is answered 429 here, with Retry-After (set by the error renderer) and the
+rate-limit headers below."""
 
 from __future__ import annotations
 
-from application.quota import ip_subject, key_subject
-from domain.errors import QuotaExceeded
-from domain.quota import QuotaDecision
+from application.quota import ip_subject, key_policy, key_subject
+from domain.errors import CreditsExhausted, QuotaExceeded
+from domain.quota import QuotaPolicy, Verdict
 from entrypoints.http.edge.exchange import Exchange, Headers
 from entrypoints.http.edge.layer import EdgeConfig, Handler, Layer
 
 
-def rate_limit_headers(limit: int, remaining: int, reset_after: int) -> Headers:
-    limit_text = str(limit).encode()
-    remaining_text = str(remaining).encode()
-    return [
-        (b"x-ratelimit-limit", limit_text),
-        (b"x-ratelimit-remaining", remaining_text),
-        (b"ratelimit-policy", b'"hourly";q=' + limit_text + b";w=3600"),
-        (b"ratelimit", b'"hourly";r=' + remaining_text + b";t=" + str(reset_after).encode()),
-    ]
+def rate_limit_headers(verdict: Verdict) -> Headers:
+    """X-RateLimit-* and RateLimit for the window with the fewest left, RateLimit-Policy
+    for every window, and X-Credits-Remaining for a metered key."""
+    headers: Headers = []
+    if verdict.windows:
+        tight = verdict.tightest
+        remaining = str(tight.remaining).encode()
+        policy = ", ".join(f'"{w.name}";q={w.limit};w={w.seconds}' for w in verdict.windows)
+        headers += [
+            (b"x-ratelimit-limit", str(tight.limit).encode()),
+            (b"x-ratelimit-remaining", remaining),
+            (b"ratelimit-policy", policy.encode()),
+            (b"ratelimit", f'"{tight.name}";r={tight.remaining};t={tight.reset_after}'.encode()),
+        ]
+    if verdict.credits_remaining is not None:
+        headers.append((b"x-credits-remaining", str(verdict.credits_remaining).encode()))
+    return headers
 
 
 class Quota(Layer):
@@ -33,19 +42,18 @@ class Quota(Layer):
         if route is not None and route.access.rate_limited:
             key = exchange.context.api_key
             if key is not None:
-                await self._take(exchange, key_subject(key.id), key.rate_limit)
+                await self._decide(exchange, key_subject(key.id), key_policy(key))
             elif exchange.method in route.access.per_ip:
                 ip = exchange.context.client_ip or "unknown"
-                await self._take(exchange, ip_subject(ip), self._per_ip_limit)
+                await self._decide(exchange, ip_subject(ip), QuotaPolicy.hourly(self._per_ip_limit))
         await self.inner(exchange)
 
-    async def _take(self, exchange: Exchange, subject: str, limit: int) -> None:
+    async def _decide(self, exchange: Exchange, subject: str, policy: QuotaPolicy) -> None:
         try:
-            decision: QuotaDecision | None = await self._check_quota(subject, limit)
-        except QuotaExceeded as exc:
-            exchange.response_headers += rate_limit_headers(exc.limit, 0, exc.reset_after)
+            verdict = await self._check_quota(subject, policy)
+        except (QuotaExceeded, CreditsExhausted) as exc:
+            if isinstance(exc.verdict, Verdict):
+                exchange.response_headers += rate_limit_headers(exc.verdict)
             raise
-        if decision is not None:  # None: the store is down and configured to admit anyway
-            exchange.response_headers += rate_limit_headers(
-                decision.limit, decision.remaining, decision.reset_after
-            )
+        if verdict is not None:  # None: the store is down and configured to admit anyway
+            exchange.response_headers += rate_limit_headers(verdict)

@@ -37,7 +37,7 @@ class RequestLog(Layer):
             self._sink.record(
                 RequestLogEntry(
                     method=exchange.method,
-                    path=exchange.scope["path"],
+                    path=exchange.path,
                     status_code=CLIENT_CLOSED_REQUEST if exchange.client_gone else exchange.status,
                     response_time_ms=round((time.perf_counter() - started) * 1000, 3),
                     ip_address=ctx.client_ip,

@@ -1,49 +1,41 @@
-"""The composition root: every adapter and use case, wired once, for HTTP and CLI alike.
-
-The only entrypoint module that imports adapters (the import-linter contract says so):
-whatever concrete thing `serve`, the dashboard and the CLI need is built here, and the
-services they start and stop are listed here (`entrypoints/lifecycle.py` runs them).
-"""
+"""The composition root: every adapter and use case, wired once, for HTTP and CLI alike,
+and the services `serve` starts and stops (`entrypoints/lifecycle.py` runs them)."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from datetime import timedelta
-from pathlib import Path
 
 from dependency_injector import containers, providers
 
 from adapters.background import PeriodicTask
 from adapters.clock import SystemClock
 from adapters.dispatcher import WebhookDispatcher
-from adapters.embedded import EmbeddedPostgres
 from adapters.http_client import SafeWebhookSender
 from adapters.oidc import OidcClient
 from adapters.postgres.api_keys import PostgresKeyFinder
 from adapters.postgres.audit import PostgresAuditTrail
 from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
-from adapters.postgres.migrate import apply_migrations
-from adapters.postgres.pool import PostgresProbe, create_pool
+from adapters.postgres.pool import KeygatePool, PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
-from adapters.postgres.request_logs import (
-    DRAIN_SECONDS,
+from adapters.postgres.request_log_queries import (
     PostgresRequestLogPruner,
     PostgresRequestLogQueries,
-    PostgresRequestLogSink,
 )
+from adapters.postgres.request_logs import PostgresRequestLogSink
 from adapters.postgres.resource_counts import PostgresResourceCounts
 from adapters.postgres.resources import PostgresResourceReader, PostgresResourceWriter
 from adapters.postgres.retention import PostgresExpiredRecords
-from adapters.postgres.secrets import PostgresSecrets
+from adapters.postgres.secrets import PostgresDeployment, PostgresSecrets
 from adapters.postgres.sessions import PostgresSessionStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.webhooks import PostgresDeliveryQueue
+from adapters.redis.quota import RedisQuotaStore
 from application.audit import ListAudit
 from application.health import CheckHealth
 from application.key_changes import RotateKey, UpdateKey
 from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey
-from application.quota import CheckQuota
+from application.quota import CheckQuota, CreditsLeft, LookAtQuota
 from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
 from application.resources import (
     CreateResource,
@@ -88,6 +80,18 @@ def identity_provider_of(settings: Settings) -> OidcClient | None:
     )
 
 
+def _quota_store(settings: Settings, pool: KeygatePool) -> PostgresQuotaStore | RedisQuotaStore:
+    """Where quota counters live: PostgreSQL unless QUOTA_STORE_URL names a Redis."""
+    if settings.quota_store_url is None:
+        return PostgresQuotaStore(pool, timeout=settings.db_timeout)
+    return RedisQuotaStore(
+        settings.quota_store_url,
+        PostgresDeployment(pool),
+        timeout=settings.db_timeout,
+        prefix=settings.quota_store_prefix,
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -113,9 +117,7 @@ class Container(containers.DeclarativeContainer):
     request_log_sink = providers.Singleton(
         PostgresRequestLogSink, pool=pool, max_buffer=settings.provided.log_buffer_max
     )
-    quota_store = providers.Singleton(
-        PostgresQuotaStore, pool=pool, timeout=settings.provided.db_timeout
-    )
+    quota_store = providers.Singleton(_quota_store, settings=settings, pool=pool)
     secrets = providers.Singleton(
         PostgresSecrets, pool=pool, override=settings.provided.cursor_secret
     )
@@ -155,9 +157,7 @@ class Container(containers.DeclarativeContainer):
         webhook_retention=providers.Callable(
             lambda s: timedelta(days=s.webhook_delivery_retention_days), settings
         ),
-        audit_retention=providers.Callable(
-            lambda s: timedelta(days=s.audit_retention_days), settings
-        ),
+        audit_retention=settings.provided.audit_retention,
     )
     session_store = providers.Singleton(
         PostgresSessionStore, pool=pool, timeout=settings.provided.db_timeout
@@ -265,6 +265,8 @@ class Container(containers.DeclarativeContainer):
     key_usage = providers.Singleton(
         KeyUsage, keys=get_key, queries=request_log_queries, clock=clock
     )
+    look_at_quota = providers.Singleton(LookAtQuota, keys=get_key, store=quota_store)
+    credits_left = providers.Singleton(CreditsLeft, store=quota_store)
     recent_requests = providers.Singleton(
         RecentRequests, list_keys=list_keys, queries=request_log_queries
     )
@@ -285,17 +287,3 @@ def build_container(settings: Settings) -> Container:
     if not settings.database_url:
         raise ValueError("a database URL is required to build the container")
     return Container(settings=settings)
-
-
-async def migrate(database_url: str, connect_timeout: float) -> list[str]:
-    """Apply pending migrations (under an advisory lock); the versions applied now."""
-    return await apply_migrations(database_url, connect_timeout=connect_timeout)
-
-
-def embedded_database(data_dir: Path) -> AbstractContextManager[str]:
-    """An embedded PostgreSQL server in `data_dir`, for as long as the block runs; its URL."""
-    return EmbeddedPostgres(data_dir)
-
-
-# How long the request-log sink keeps retrying its last rows at shutdown.
-LOG_DRAIN_SECONDS = DRAIN_SECONDS

@@ -1,0 +1,1 @@
+"""Adapters on Redis (or Valkey, or a Redis Cluster): the quota store."""

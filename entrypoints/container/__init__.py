@@ -1,0 +1,15 @@
+"""The composition root, the one entrypoint package that imports adapters (the
+import-linter contract says so): HTTP, the dashboard and the CLI get everything concrete
+from here. `root.py` is the container itself; `standalone.py` what runs before one."""
+
+from entrypoints.container.root import VERSION, Container, build_container
+from entrypoints.container.standalone import LOG_DRAIN_SECONDS, embedded_database, migrate
+
+__all__ = [
+    "LOG_DRAIN_SECONDS",
+    "VERSION",
+    "Container",
+    "build_container",
+    "embedded_database",
+    "migrate",
+]
