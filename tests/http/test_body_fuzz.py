@@ -26,7 +26,7 @@ from tests.support.dashboard import CSRF, SESSION_SECRET
 from tests.support.keys import issue
 from tests.support.threaded import served
 
-EXAMPLES_PER_ENDPOINT = 30
+EXAMPLES_PER_ENDPOINT = 60
 CSRF_SLOT = b"@CSRF@"  # replaced by the session's real token before sending
 BAD_BYTES = [b"\xff", b"\xfe\xff", b"\xed\xa0\x80", b"\xc0\xaf", b"\x80", b"\xf4\x90\x80\x80"]
 API_FIELDS = ["name", "permissions", "userId", "rateLimit", "description", "category"]
