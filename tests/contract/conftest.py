@@ -43,6 +43,7 @@ EMPTIED = (
     "resources",
     "idempotency_keys",
     "quota_windows",
+    "dashboard_sessions",
     "api_keys",
 )
 
