@@ -49,7 +49,7 @@ class Authenticate:
 
     async def __call__(self, raw_key: str) -> ApiKey:
         if not raw_key:
-            raise Unauthenticated("Empty API key")
+            raise Unauthenticated("Empty API key", reason="empty")
         try:
             key = await self._finder.find_by_hash(hash_key(raw_key))
         except StoreUnavailable:
@@ -59,7 +59,7 @@ class Authenticate:
         now = self._clock.now()
         state = None if key is None else key.state_at(now)
         if state is KeyState.EXPIRED:
-            raise Unauthenticated("API key expired")
+            raise Unauthenticated("API key expired", reason="expired")
         if key is None or state is not KeyState.ACTIVE:
             raise Unauthenticated("Invalid or revoked API key")
         self._usage.touch(key.id, now)

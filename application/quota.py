@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from application.keys import GetKey
 from application.ports.errors import StoreUnavailable
+from application.ports.metrics import Metrics, NoMetrics
 from application.ports.quota import QuotaStore
 from domain.errors import CreditsExhausted, QuotaExceeded, ServiceUnavailable
 from domain.keys import ApiKey, Caller
@@ -44,8 +45,16 @@ def refusal(verdict: Verdict) -> QuotaExceeded | CreditsExhausted:
 
 
 class CheckQuota:
-    def __init__(self, store: QuotaStore, *, fail_open: bool, retry_after: int = 5) -> None:
+    def __init__(
+        self,
+        store: QuotaStore,
+        *,
+        fail_open: bool,
+        retry_after: int = 5,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._store = store
+        self._metrics = metrics or NoMetrics()
         self._fail_open = fail_open
         self._retry_after = retry_after
 
@@ -58,6 +67,8 @@ class CheckQuota:
         try:
             verdict = await self._store.decide(subject, policy)
         except StoreUnavailable:
+            # Counted whether or not the request is let in: the store failed either way.
+            self._metrics.quota_decision("unavailable")
             if self._fail_open:
                 log.warning("quota store unavailable; admitting %s unchecked", subject)
                 return None
@@ -66,7 +77,9 @@ class CheckQuota:
                 "Rate limit service unavailable", retry_after=self._retry_after
             ) from None
         if not verdict.admitted:
+            self._metrics.quota_decision("rejected")
             raise refusal(verdict)
+        self._metrics.quota_decision("admitted")
         return verdict
 
 

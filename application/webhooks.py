@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterable, Sequence
 
 from application.ports.clock import Clock
+from application.ports.metrics import Metrics, NoMetrics, WebhookOutcome
 from application.ports.uow import UnitOfWorkFactory
 from application.ports.webhooks import (
     ClaimedDelivery,
@@ -22,7 +23,14 @@ from domain.pagination import PageInfo, PageRequest, page_info
 from domain.webhook_retries import RetryPolicy, decide
 from domain.webhook_signing import generate_secret, message_body, signed_headers
 from domain.webhook_targets import AddressPolicy, delivery_target, validate_url
-from domain.webhooks import Delivery, Subscription, Webhook, parse_event_types
+from domain.webhooks import Delivery, DeliveryStatus, Subscription, Webhook, parse_event_types
+
+# A delivery left pending is one that will be tried again.
+_OUTCOMES: dict[DeliveryStatus, WebhookOutcome] = {
+    DeliveryStatus.SUCCEEDED: "succeeded",
+    DeliveryStatus.FAILED: "failed",
+    DeliveryStatus.PENDING: "retry",
+}
 
 
 async def _visible_webhook(repo: WebhookRepository, caller: Caller, webhook_id: int) -> Webhook:
@@ -126,7 +134,9 @@ class DispatchWebhooks:
         lease_seconds: float,
         batch: int = 50,
         max_rounds: int = 20,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or NoMetrics()
         self._queue = queue
         self._sender = sender
         self._clock = clock
@@ -158,3 +168,4 @@ class DispatchWebhooks:
             result, delivery.attempts, delivery.age, self._retry, self._random.random()
         )
         await self._queue.complete(delivery, result, outcome)
+        self._metrics.webhook_delivery(_OUTCOMES[outcome.status])

@@ -29,9 +29,11 @@ class InvalidInput(DomainError):
 
 
 class Unauthenticated(DomainError):
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, reason: str = "invalid") -> None:
         super().__init__(message)
         self.hint = hint
+        # Why, in one word an operator counts by: missing, empty, expired, invalid.
+        self.reason = reason
 
 
 class PermissionDenied(DomainError):

@@ -143,6 +143,10 @@ class Settings:
     webhook_delivery_retention_days: int = 7
     webhook_max_per_user: int = 25
     audit_retention_days: int = 365
+    # GET /metrics: on the API port (behind metrics_token when set) or on its own port.
+    metrics_enabled: bool = True
+    metrics_token: str | None = None
+    metrics_port: int | None = None
 
     @property
     def audit_retention(self) -> timedelta:
@@ -196,6 +200,9 @@ class Settings:
             ),
             webhook_max_per_user=_int(env, "WEBHOOK_MAX_PER_USER", 25, 1, 10_000),
             audit_retention_days=_int(env, "AUDIT_RETENTION_DAYS", 365, 1, 36500),
+            metrics_enabled=_bool(env, "METRICS_ENABLED", True),
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            metrics_port=_int(env, "METRICS_PORT", 0, 1, 65535) or None,
         )
         return settings.validate()
 

@@ -25,6 +25,7 @@ from psycopg.rows import TupleRow
 
 from adapters.postgres.pool import KeygatePool
 from application.ports.errors import StoreError, UnstorableValue
+from application.ports.metrics import Metrics, NoMetrics
 from domain.request_log import RequestLogEntry
 
 log = logging.getLogger(__name__)
@@ -73,12 +74,20 @@ def _refused(exc: StoreError) -> bool:
 
 
 class PostgresRequestLogSink:
-    def __init__(self, pool: KeygatePool, *, max_buffer: int, batch_size: int = 5000) -> None:
+    def __init__(
+        self,
+        pool: KeygatePool,
+        *,
+        max_buffer: int,
+        batch_size: int = 5000,
+        metrics: Metrics | None = None,
+    ) -> None:
         if not 1 <= batch_size <= ID_BLOCK:
             raise ValueError(f"batch_size must be between 1 and {ID_BLOCK}")
         self._pool = pool
         self._max_buffer = max_buffer
         self._batch_size = batch_size
+        self._metrics = metrics or NoMetrics()
         self._buffer: deque[Row] = deque()
         self._lock = asyncio.Lock()
         self.dropped = 0
@@ -96,6 +105,7 @@ class PostgresRequestLogSink:
         if len(self._buffer) >= self._max_buffer:
             self._buffer.popleft()
             self.dropped += 1
+            self._metrics.request_log_dropped(1)
         path, ip = entry.path, entry.ip_address
         # PostgreSQL text cannot hold NUL, and a percent-decoded path can (/api/%00).
         if "\x00" in path:
@@ -154,6 +164,7 @@ class PostgresRequestLogSink:
                 self._put_back([row for rest in (part, *reversed(parts)) for row in rest])
                 raise
             self.written += len(part)
+            self._metrics.request_log_written(len(part))
 
     def _after_refusal(self, part: list[Row], exc: StoreError) -> list[list[Row]]:
         """What to try next of a refused part (halves, popped first half first)."""
@@ -166,6 +177,7 @@ class PostgresRequestLogSink:
             return [[(row_id, method, path, status, ms, ip, None, at)]]
         log.error("request log row refused and dropped (%s): %r", exc, row)
         self.dropped += 1
+        self._metrics.request_log_dropped(1)
         return []
 
     async def _write(self, rows: list[Row]) -> None:
@@ -194,6 +206,7 @@ class PostgresRequestLogSink:
         room = self._max_buffer - len(self._buffer)
         keep = batch[-room:] if room > 0 else []
         self.dropped += len(batch) - len(keep)
+        self._metrics.request_log_dropped(len(batch) - len(keep))
         self._buffer.extendleft(reversed(keep))
 
     async def ensure_partitions(self) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from domain.errors import DomainError, InvalidInput
@@ -18,6 +19,7 @@ from entrypoints.cli import port
 from entrypoints.cli import webhooks as webhooks_commands
 from entrypoints.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError, Parser, positive_int
 from entrypoints.cli.database import database
+from entrypoints.container import serve_metrics
 from entrypoints.settings import Settings, SettingsError
 from entrypoints.supervision import become_supervisor
 
@@ -76,8 +78,22 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         become_supervisor()
         from entrypoints.cli.server import run_server
 
-        run_server(settings)
+        with _metrics(settings):
+            run_server(settings)
     return 0
+
+
+@contextlib.contextmanager
+def _metrics(settings: Settings) -> Iterator[None]:
+    stack = contextlib.ExitStack()
+    try:
+        metrics_port = stack.enter_context(serve_metrics(settings))
+    except OSError as exc:
+        raise CliError(f"METRICS_PORT {settings.metrics_port}: {exc.strerror}") from None
+    with stack:
+        if metrics_port is not None:
+            print(f"keygate: metrics on port {metrics_port}", file=sys.stderr, flush=True)
+        yield
 
 
 def _url_host(host: str) -> str:

@@ -8,6 +8,7 @@ from entrypoints.container.standalone import (
     EmbeddedDatabase,
     embedded_database,
     migrate,
+    serve_metrics,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "build_container",
     "embedded_database",
     "migrate",
+    "serve_metrics",
 ]

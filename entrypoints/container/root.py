@@ -56,6 +56,7 @@ from application.webhooks import (
 )
 from domain.webhook_retries import RetryPolicy
 from domain.webhook_targets import AddressPolicy
+from entrypoints.container.observability import gauge_sampler, metrics_of, scrape_of
 from entrypoints.settings import Settings
 from entrypoints.web.session import SessionCodec
 
@@ -96,6 +97,8 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
+    metrics = providers.Singleton(metrics_of, settings)
+    scrape = providers.Singleton(scrape_of, metrics, settings)
     pool = providers.Singleton(
         create_pool,
         conninfo=settings.provided.database_url,
@@ -115,7 +118,10 @@ class Container(containers.DeclarativeContainer):
     )
     usage_recorder = providers.Singleton(BatchedUsageRecorder, pool=pool)
     request_log_sink = providers.Singleton(
-        PostgresRequestLogSink, pool=pool, max_buffer=settings.provided.log_buffer_max
+        PostgresRequestLogSink,
+        pool=pool,
+        max_buffer=settings.provided.log_buffer_max,
+        metrics=metrics,
     )
     quota_store = providers.Singleton(_quota_store, settings=settings, pool=pool)
     secrets = providers.Singleton(
@@ -142,6 +148,7 @@ class Container(containers.DeclarativeContainer):
             window=settings.provided.webhook_retry_window,
         ),
         lease_seconds=settings.provided.webhook_lease,
+        metrics=metrics,
     )
     webhook_dispatcher = providers.Singleton(
         WebhookDispatcher,
@@ -208,6 +215,7 @@ class Container(containers.DeclarativeContainer):
             at_stop=False,
         ),
         webhook_dispatcher,
+        providers.Singleton(gauge_sampler, metrics, pool, request_log_sink),
     )
 
     # Only the services a CLI command asks for run in it: `keygate webhooks dispatch`.
@@ -231,6 +239,7 @@ class Container(containers.DeclarativeContainer):
         CheckQuota,
         store=quota_store,
         fail_open=providers.Callable(lambda s: s.quota_on_store_failure == "allow", settings),
+        metrics=metrics,
     )
     issue_key = providers.Singleton(
         IssueKey, uow=uow, clock=clock, self_service=settings.provided.registration_enabled

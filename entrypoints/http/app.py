@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 
 from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import audit, key_changes, keys, quota, webhooks
@@ -148,6 +149,20 @@ def create_app(container: Container) -> Litestar:
     )
 
 
+def route_templates(app: Litestar) -> Callable[[str, str], str]:
+    """The route template Litestar would match a path to ("" for none): for requests
+    the outer layer answers before Litestar routes them (a 401, a 429)."""
+
+    def template(path: str, method: str) -> str:
+        try:
+            # Litestar's own lookup, cached by it (1024 paths).
+            return app.asgi_router.handle_routing(path=path, method=method)[4]
+        except HTTPException:
+            return ""
+
+    return template
+
+
 def create_asgi(container: Container) -> Edge:
     """The app a server runs: the Litestar app inside the outer layer."""
     settings = container.settings()
@@ -162,5 +177,9 @@ def create_asgi(container: Container) -> Edge:
             registration_per_hour=settings.registration_per_hour,
             trusted_proxies=settings.trusted_proxies,
             cors_origins=settings.cors_origins,
+            metrics=container.metrics(),
+            route_template=route_templates(app),
+            scrape=container.scrape(),
+            metrics_token=settings.metrics_token,
         ),
     )

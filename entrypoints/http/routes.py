@@ -52,6 +52,9 @@ ROUTES: dict[str, Access] = {
     "audit": KEYED,
 }
 VERSIONS = {"v1": 1, "v2": 2}
+# The Prometheus scrape, answered by the outer layer itself (edge/metrics.py): outside
+# /api, so it is neither request-logged nor rate limited.
+METRICS = "/metrics"
 
 
 @dataclass(frozen=True, slots=True)

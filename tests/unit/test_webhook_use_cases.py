@@ -23,6 +23,7 @@ from domain.webhook_signing import sign
 from domain.webhook_targets import AddressPolicy
 from domain.webhooks import DeliveryStatus, Subscription
 from tests.fakes import FakeClock, InMemoryUnitOfWork, ScriptedSender, make_caller
+from tests.fakes.metrics import CountingMetrics
 
 R, W, A = Permission.READ, Permission.WRITE, Permission.ADMIN
 ALICE = make_caller("alice", R, W)
@@ -180,3 +181,18 @@ async def test_what_a_sender_reports_is_stored_short_and_printable(
     error = uow.webhooks.deliveries_by_id[delivery.id].last_error
     assert error is not None and error.startswith("ConnectError: [2Jzzz")
     assert len(error) <= ERROR_MAX and error.isprintable()
+
+
+async def test_each_delivery_attempt_is_counted_by_outcome(
+    uow: InMemoryUnitOfWork, clock: FakeClock
+) -> None:
+    await subscribe(uow)(ALICE, URL, EVENTS)
+    uow.webhooks.publish("resource.created", {"id": 1})
+    uow.webhooks.publish("resource.created", {"id": 2})
+    sender = ScriptedSender([AttemptResult(500, "HTTP 500", 1.0), AttemptResult(204, None, 1.0)])
+    metrics = CountingMetrics()
+    dispatch = DispatchWebhooks(
+        uow.webhooks, sender, clock, RetryPolicy(), lease_seconds=30, metrics=metrics
+    )
+    assert await dispatch() == 2
+    assert metrics.counts == {("webhook", "retry"): 1, ("webhook", "succeeded"): 1}

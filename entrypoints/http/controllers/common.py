@@ -41,7 +41,7 @@ def caller_of(request: Request[Any, Any, Any]) -> ApiKey:
     """The authenticated key; the use case decides what it may do."""
     key = context_of(request.scope).api_key
     if key is None:  # the outer layer authenticates these routes; this is a safety net
-        raise Unauthenticated("Missing Authorization header")
+        raise Unauthenticated("Missing Authorization header", reason="missing")
     return key
 
 

@@ -23,11 +23,13 @@ from entrypoints.http.edge.exchange import Exchange, Receive, Scope, Send
 from entrypoints.http.edge.failures import Failures
 from entrypoints.http.edge.layer import EdgeConfig, Handler, Layer
 from entrypoints.http.edge.methods import Methods
+from entrypoints.http.edge.metrics import RequestMetrics
 from entrypoints.http.edge.quota import Quota
 from entrypoints.http.edge.request_id import RequestId
 from entrypoints.http.edge.request_log import RequestLog
 
 LAYERS: tuple[type[Layer], ...] = (
+    RequestMetrics,  # times every request, by route template; answers GET /metrics
     RequestId,  # every response carries an id, even a 500 made by a layer below
     ClientAddress,  # X-Forwarded-For, as far as trusted proxies vouch for it
     RequestLog,  # one request_logs row per /api request, whatever happens below

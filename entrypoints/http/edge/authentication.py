@@ -3,6 +3,7 @@ table (entrypoints/http/routes.py) says a key is required or taken when offered.
 
 from __future__ import annotations
 
+from application.ports.metrics import NoMetrics
 from domain.errors import Unauthenticated
 from entrypoints.http.edge.exchange import Exchange
 from entrypoints.http.edge.layer import EdgeConfig, Handler, Layer
@@ -19,7 +20,7 @@ def bearer_token(authorization: bytes | None) -> str:
         or authorization[:6].lower() != b"bearer"
         or (len(authorization) > 6 and authorization[6:7] != b" ")
     ):
-        raise Unauthenticated("Missing Authorization header", hint=MISSING_HINT)
+        raise Unauthenticated("Missing Authorization header", hint=MISSING_HINT, reason="missing")
     return authorization[7:].decode("latin-1").strip()
 
 
@@ -27,6 +28,7 @@ class Authentication(Layer):
     def __init__(self, inner: Handler, config: EdgeConfig) -> None:
         super().__init__(inner, config)
         self._authenticate = config.authenticate
+        self._metrics = config.metrics or NoMetrics()
 
     async def __call__(self, exchange: Exchange) -> None:
         route = exchange.route
@@ -36,7 +38,8 @@ class Authentication(Layer):
             if authorization is not None or rule is Key.REQUIRED:
                 try:
                     exchange.context.api_key = await self._authenticate(bearer_token(authorization))
-                except Unauthenticated:
+                except Unauthenticated as exc:
+                    self._metrics.auth_failure(exc.reason)
                     if rule is not Key.BEST_EFFORT:
                         raise
         await self.inner(exchange)

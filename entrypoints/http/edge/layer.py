@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from application.keys import Authenticate
+from application.ports.metrics import Metrics
 from application.ports.request_log import RequestLogSink
 from application.quota import CheckQuota
 from entrypoints.http.edge.exchange import Exchange
@@ -28,6 +29,13 @@ class EdgeConfig:
     cors_origins: tuple[str, ...] = ()
     # Allow header values by Litestar path template (edge/methods.py).
     allowed_methods: Mapping[str, bytes] = field(default_factory=dict)
+    # None: metrics off (METRICS_ENABLED=false), no layer times requests.
+    metrics: Metrics | None = None
+    # GET /metrics's body and content type; None: not served on this port.
+    scrape: Callable[[], tuple[bytes, str]] | None = None
+    metrics_token: str | None = None
+    # The route template of (path, method), "" for none (http/app.py).
+    route_template: Callable[[str, str], str] = lambda path, method: ""
 
 
 class Layer:
