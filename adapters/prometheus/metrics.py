@@ -10,6 +10,7 @@ the scrape adds up every worker's files (adapters/prometheus/scrape.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
 
@@ -41,12 +42,7 @@ class PrometheusMetrics:
             buckets=DURATION_BUCKETS,
             registry=registry,
         )
-        self._active = Gauge(
-            "http_server_active_requests",
-            "Number of active HTTP server requests.",
-            registry=registry,
-            multiprocess_mode="livesum",
-        )
+        self._active = _gauge(registry, "http_server_active_requests", "Active HTTP requests.")
         self._quota = _counter(registry, "keygate_quota_decisions", "Quota decisions.", "outcome")
         self._auth = _counter(
             registry, "keygate_auth_failures", "Refused authentications.", "reason"
@@ -60,25 +56,18 @@ class PrometheusMetrics:
         self._webhooks = _counter(
             registry, "keygate_webhook_deliveries", "Webhook delivery attempts.", "outcome"
         )
-        self._log_buffered = Gauge(
-            "keygate_request_log_buffered",
-            "request_logs rows waiting to be written.",
-            registry=registry,
-            multiprocess_mode="livesum",
+        self._log_buffered = _gauge(
+            registry, "keygate_request_log_buffered", "request_logs rows not written yet."
         )
         # Every worker counts the same shared queue: the scrape shows one of them.
-        self._queue_depth = Gauge(
-            "keygate_webhook_queue_depth",
-            "Webhook deliveries pending.",
-            registry=registry,
-            multiprocess_mode="livemax",
+        self._queue_depth = _gauge(
+            registry, "keygate_webhook_queue_depth", "Webhook deliveries pending.", "livemax"
         )
-        self._pool = Gauge(
+        self._pool = _gauge(
+            registry,
             "keygate_db_pool_connections",
             "Database pool connections by state (waiting: requests waiting for one).",
-            ("state",),
-            registry=registry,
-            multiprocess_mode="livesum",
+            labels=("state",),
         )
         for metric, labels in (
             (self._quota, ("admitted", "rejected", "unavailable")),
@@ -132,3 +121,14 @@ class PrometheusMetrics:
 def _counter(registry: CollectorRegistry, name: str, doc: str, label: str = "") -> Counter:
     # prometheus-client adds the _total suffix to a counter's name.
     return Counter(name, doc, (label,) if label else (), registry=registry)
+
+
+def _gauge(
+    registry: CollectorRegistry,
+    name: str,
+    doc: str,
+    mode: Literal["livesum", "livemax"] = "livesum",
+    labels: tuple[str, ...] = (),
+) -> Gauge:
+    # live*: a worker that died stops counting (adapters/prometheus/scrape.py).
+    return Gauge(name, doc, labels, registry=registry, multiprocess_mode=mode)
