@@ -2,8 +2,7 @@
 up from the multi-process directory `serve` made for them.
 
 `serve` makes a fresh directory per run (values of an earlier run must not count) and
-sets PROMETHEUS_MULTIPROC_DIR before any worker imports prometheus-client, which reads
-it at import. Counters of a worker that died stay (a restart must not make a rate
+hands it to its workers in PROMETHEUS_MULTIPROC_DIR. Counters of a worker that died stay (a restart must not make a rate
 negative); its live gauges (active requests, buffered rows, pool) are forgotten at the
 next scrape, or the scrape would add a dead process's last levels forever.
 """
@@ -25,6 +24,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
+from adapters.embedded import alive
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 LIVE_GAUGE = re.compile(r"gauge_live[a-z]+_(\d+)\.db$")
@@ -52,18 +53,8 @@ def forget_dead_workers(path: str) -> None:
         for f in glob.glob(os.path.join(path, "gauge_live*.db"))
         if (m := LIVE_GAUGE.search(f))
     }:
-        if not _alive(pid):
+        if not alive(pid):
             mark_process_dead(pid, path)  # type: ignore[no-untyped-call]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager
