@@ -2,9 +2,10 @@
 up from the multi-process directory `serve` made for them.
 
 `serve` makes a fresh directory per run (values of an earlier run must not count) and
-hands it to its workers in PROMETHEUS_MULTIPROC_DIR. Counters of a worker that died stay (a restart must not make a rate
-negative); its live gauges (active requests, buffered rows, pool) are forgotten at the
-next scrape, or the scrape would add a dead process's last levels forever.
+hands it to its workers in PROMETHEUS_MULTIPROC_DIR. Counters of a worker that died
+stay (a restart must not make a rate negative); its live gauges (active requests,
+buffered rows, pool) are forgotten at the next scrape, or the scrape would add a dead
+process's last levels forever.
 """
 
 from __future__ import annotations
