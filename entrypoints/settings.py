@@ -124,6 +124,7 @@ class Settings:
     last_used_interval: float = 5.0
     cursor_secret: str | None = None
     log_level: str = "INFO"
+    log_format: str = "text"
     # Dashboard: OpenID Connect is on when an issuer is set; sessions need a secret.
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
@@ -147,6 +148,9 @@ class Settings:
     metrics_enabled: bool = True
     metrics_token: str | None = None
     metrics_port: int | None = None
+    # OpenTelemetry's own variables: traces are exported by OTLP when an endpoint is set.
+    otel_endpoint: str | None = None
+    otel_service_name: str = "keygate"
 
     @property
     def audit_retention(self) -> timedelta:
@@ -180,6 +184,7 @@ class Settings:
             last_used_interval=_float(env, "LAST_USED_INTERVAL", 5.0, 0.1, 3600),
             cursor_secret=env.get("CURSOR_SECRET") or None,
             log_level=_choice(env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),
+            log_format=_choice(env, "LOG_FORMAT", "text", {"text", "json"}),
             oidc_issuer=(env.get("OIDC_ISSUER") or "").rstrip("/") or None,
             oidc_client_id=env.get("OIDC_CLIENT_ID") or None,
             oidc_client_secret=env.get("OIDC_CLIENT_SECRET") or None,
@@ -203,6 +208,10 @@ class Settings:
             metrics_enabled=_bool(env, "METRICS_ENABLED", True),
             metrics_token=env.get("METRICS_TOKEN") or None,
             metrics_port=_int(env, "METRICS_PORT", 0, 1, 65535) or None,
+            otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            or None,
+            otel_service_name=env.get("OTEL_SERVICE_NAME") or "keygate",
         )
         return settings.validate()
 

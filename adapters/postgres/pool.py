@@ -123,6 +123,7 @@ def create_pool(
     max_size: int,
     timeout: float,
     statement_timeout_ms: int,
+    cursor_factory: type[psycopg.AsyncCursor[Any]] | None = None,
 ) -> KeygatePool:
     """A pool that is not open yet: the application's lifespan opens and closes it."""
     pool = KeygatePool(
@@ -138,6 +139,8 @@ def create_pool(
             "options": f"-c statement_timeout={statement_timeout_ms} -c TimeZone=UTC",
             **network_bounds(timeout),
             "application_name": application_name(conninfo),
+            # Tracing's, when on: a span per statement (adapters/tracing/spans.py).
+            **({"cursor_factory": cursor_factory} if cursor_factory else {}),
         },
         name="keygate",
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from entrypoints.container import LOG_DRAIN_SECONDS
+from entrypoints.logs import formatter_config
 from entrypoints.settings import Settings
 
 APP_FACTORY = "entrypoints.http.asgi:app_factory"
@@ -66,12 +67,21 @@ def run_server(settings: Settings) -> None:
         workers=settings.workers,
         factory=True,
         log_access=False,
+        # granian's own lines ("Listening at", workers started) in the same form as ours.
+        log_dictconfig=granian_logging(settings.log_format),
         workers_kill_timeout=KILL_AFTER_SECONDS,
         # A worker that dies (killed, out of memory) is replaced and the others keep
         # serving; one dying again within seconds of its respawn stops the server
         # (granian's crash-loop guard). The rows it had buffered die with it (README).
         respawn_failed_workers=True,
     ).serve()
+
+
+def granian_logging(log_format: str) -> dict[str, Any] | None:
+    if log_format != "json":
+        return None  # granian's own text lines, as before
+    json_lines = formatter_config("json")
+    return {"formatters": {"generic": json_lines, "access": json_lines}}
 
 
 def granian_server() -> type[Any]:

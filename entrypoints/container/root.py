@@ -56,7 +56,7 @@ from application.webhooks import (
 )
 from domain.webhook_retries import RetryPolicy
 from domain.webhook_targets import AddressPolicy
-from entrypoints.container.observability import gauge_sampler, metrics_of, scrape_of
+from entrypoints.container.observability import gauge_sampler, observability_of
 from entrypoints.settings import Settings
 from entrypoints.web.session import SessionCodec
 
@@ -97,8 +97,8 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
-    metrics = providers.Singleton(metrics_of, settings)
-    scrape = providers.Singleton(scrape_of, metrics, settings)
+    observability = providers.Singleton(observability_of, settings)
+    metrics = observability.provided.metrics
     pool = providers.Singleton(
         create_pool,
         conninfo=settings.provided.database_url,
@@ -106,6 +106,7 @@ class Container(containers.DeclarativeContainer):
         max_size=settings.provided.pool_max,
         timeout=settings.provided.db_timeout,
         statement_timeout_ms=settings.provided.statement_timeout_ms,
+        cursor_factory=observability.provided.cursor_factory.call(),
     )
 
     # Adapters with background work; `services` starts and stops them with the app.
@@ -170,6 +171,7 @@ class Container(containers.DeclarativeContainer):
         PostgresSessionStore, pool=pool, timeout=settings.provided.db_timeout
     )
     services = providers.List(
+        observability,  # stopped last: sends the spans of everything before it
         key_finder,
         secrets,
         providers.Singleton(

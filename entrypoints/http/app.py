@@ -10,6 +10,7 @@ from litestar import Litestar, Router
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.logging.config import LoggingConfig
 
 from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import audit, key_changes, keys, quota, webhooks
@@ -23,6 +24,7 @@ from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.openapi import StrictStructSchemaPlugin, openapi_config
 from entrypoints.http.strict_body import strict_json_body
 from entrypoints.lifecycle import running
+from entrypoints.logs import formatter_config, stamp_request_ids
 from entrypoints.web import router as web
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -136,6 +138,11 @@ def create_app(container: Container) -> Litestar:
         )
         for prefix in API_PREFIXES
     ]
+    # Litestar configures the root logger with its queue handler; JSON lines take its
+    # formatter's place (the default text lines stay as they were).
+    logging: dict[str, Any] = {}
+    if container.settings().log_format == "json":
+        logging["logging_config"] = LoggingConfig(formatters={"standard": formatter_config("json")})
     return Litestar(
         route_handlers=[*routers, home, *docs_handlers(), web.router(container)],
         template_config=web.template_config(),
@@ -146,6 +153,7 @@ def create_app(container: Container) -> Litestar:
         openapi_config=openapi_config(VERSION, API_DESCRIPTION),
         plugins=[StrictStructSchemaPlugin()],
         debug=False,
+        **logging,
     )
 
 
@@ -166,6 +174,7 @@ def route_templates(app: Litestar) -> Callable[[str, str], str]:
 def create_asgi(container: Container) -> Edge:
     """The app a server runs: the Litestar app inside the outer layer."""
     settings = container.settings()
+    stamp_request_ids()
     app = create_app(container)
     return Edge(
         app,
@@ -179,7 +188,8 @@ def create_asgi(container: Container) -> Edge:
             cors_origins=settings.cors_origins,
             metrics=container.metrics(),
             route_template=route_templates(app),
-            scrape=container.scrape(),
+            scrape=container.observability().scrape,
+            tracing=container.observability().tracing,
             metrics_token=settings.metrics_token,
         ),
     )

@@ -7,6 +7,7 @@ import logging
 from entrypoints.container import build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.http.edge import Edge
+from entrypoints.logs import formatter
 from entrypoints.settings import Settings
 from entrypoints.supervision import follow_supervisor
 
@@ -14,7 +15,7 @@ from entrypoints.supervision import follow_supervisor
 def app_factory() -> Edge:
     follow_supervisor()
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter(settings.log_format))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     return create_asgi(build_container(settings))

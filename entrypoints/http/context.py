@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,11 @@ class RequestContext:
     version: int = 1
     client_ip: str | None = None
     api_key: ApiKey | None = None
+    trace_id: str | None = None  # when tracing is on (edge/tracing.py)
+
+
+# The request being served, for what has no scope at hand: log records (entrypoints/logs.py).
+CURRENT: ContextVar[RequestContext | None] = ContextVar("keygate_request", default=None)
 
 
 def context_of(scope: Any) -> RequestContext:

@@ -93,12 +93,13 @@ def error_body(message: str, **extra: Any) -> bytes:
     return msgspec.json.encode({"error": message, **extra})
 
 
-def render_error(exc: BaseException, request_id: str) -> ErrorResponse:
-    """The response for `exc`; an unexpected error is logged here, once, with the id."""
+def render_error(exc: BaseException, request_id: str, trace_id: str | None = None) -> ErrorResponse:
+    """The response for `exc`; an unexpected error is logged here, once, with the id
+    (and the trace's, when tracing is on)."""
     error = (
         _domain(exc)
         if isinstance(exc, DomainError)
-        else _of_framework(exc) or _of_store(exc) or _unexpected(exc, request_id)
+        else _of_framework(exc) or _of_store(exc) or _unexpected(exc, request_id, trace_id)
     )
     return _encoded(error)
 
@@ -184,14 +185,20 @@ def _of_store(exc: BaseException) -> _Error | None:
     return None
 
 
-def _unexpected(exc: BaseException, request_id: str) -> _Error:
+def _unexpected(exc: BaseException, request_id: str, trace_id: str | None) -> _Error:
     log.error("unhandled error in request %s", request_id, exc_info=exc)
-    return _Error(500, "Internal server error", {"requestId": request_id})
+    ids = (
+        {"requestId": request_id}
+        if trace_id is None
+        else {"requestId": request_id, "traceId": trace_id}
+    )
+    return _Error(500, "Internal server error", ids)
 
 
 def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """Litestar's exception handler for every API route."""
-    error = render_error(exc, context_of(request.scope).request_id)
+    context = context_of(request.scope)
+    error = render_error(exc, context.request_id, context.trace_id)
     return Response(
         content=error.body,
         status_code=error.status,

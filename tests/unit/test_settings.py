@@ -73,3 +73,27 @@ def test_cors_origins_may_be_any_origin_or_star() -> None:
         "https://[::1]:8443",
         "*",
     )
+
+
+def test_operations_settings() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.metrics_enabled, defaults.metrics_token, defaults.metrics_port) == (
+        True,
+        None,
+        None,
+    )
+    assert (defaults.log_format, defaults.otel_endpoint) == ("text", None)
+    s = Settings.from_env(
+        {
+            "METRICS_TOKEN": "t",
+            "METRICS_PORT": "9100",
+            "LOG_FORMAT": "json",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
+            "OTEL_SERVICE_NAME": "gate-a",
+        }
+    )
+    assert (s.metrics_token, s.metrics_port, s.log_format) == ("t", 9100, "json")
+    assert (s.otel_endpoint, s.otel_service_name) == ("http://127.0.0.1:4318", "gate-a")
+    for env in ({"METRICS_PORT": "0"}, {"LOG_FORMAT": "yaml"}, {"METRICS_ENABLED": "perhaps"}):
+        with pytest.raises(SettingsError, match=next(iter(env))):
+            Settings.from_env(env)

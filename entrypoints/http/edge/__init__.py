@@ -27,9 +27,11 @@ from entrypoints.http.edge.metrics import RequestMetrics
 from entrypoints.http.edge.quota import Quota
 from entrypoints.http.edge.request_id import RequestId
 from entrypoints.http.edge.request_log import RequestLog
+from entrypoints.http.edge.tracing import Tracing
 
 LAYERS: tuple[type[Layer], ...] = (
     RequestMetrics,  # times every request, by route template; answers GET /metrics
+    Tracing,  # with tracing on, the request's server span, around everything below
     RequestId,  # every response carries an id, even a 500 made by a layer below
     ClientAddress,  # X-Forwarded-For, as far as trusted proxies vouch for it
     RequestLog,  # one request_logs row per /api request, whatever happens below

@@ -15,7 +15,7 @@ class Failures(Layer):
         try:
             await self.inner(exchange)
         except Exception as exc:
-            error = render_error(exc, exchange.context.request_id)
+            error = render_error(exc, exchange.context.request_id, exchange.context.trace_id)
             if not exchange.started:
                 await exchange.send_json(error.status, error.body, error.headers)
             elif not exchange.complete:

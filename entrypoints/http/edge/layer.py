@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from application.keys import Authenticate
 from application.ports.metrics import Metrics
@@ -15,6 +17,20 @@ from entrypoints.http.edge.exchange import Exchange
 
 Handler = Callable[[Exchange], Awaitable[None]]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ServerSpan(Protocol):
+    trace_id: str
+
+    def finish(self, route: str, status: int) -> None: ...
+
+
+class RequestTracing(Protocol):
+    """Tracing's side of a request (adapters/tracing/spans.py, reached via the container)."""
+
+    def server_span(
+        self, method: str, path: str, headers: Mapping[bytes, bytes]
+    ) -> AbstractContextManager[ServerSpan]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +52,15 @@ class EdgeConfig:
     metrics_token: str | None = None
     # The route template of (path, method), "" for none (http/app.py).
     route_template: Callable[[str, str], str] = lambda path, method: ""
+    # None: tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT), the layer left out.
+    tracing: RequestTracing | None = None
+
+
+def route_of(exchange: Exchange, config: EdgeConfig) -> str:
+    """The request's route template: Litestar's router sets it when the request got that
+    far; one refused before (a 401, a 429) is looked up."""
+    template: str | None = exchange.scope.get("path_template")
+    return config.route_template(exchange.path, exchange.method) if template is None else template
 
 
 class Layer:

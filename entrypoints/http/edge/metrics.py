@@ -12,7 +12,7 @@ import time
 
 from entrypoints.http import routes
 from entrypoints.http.edge.exchange import Exchange
-from entrypoints.http.edge.layer import EdgeConfig, Handler, Layer
+from entrypoints.http.edge.layer import EdgeConfig, Handler, Layer, route_of
 from entrypoints.http.edge.request_log import CLIENT_CLOSED_REQUEST
 from entrypoints.http.errors import error_body
 
@@ -23,7 +23,7 @@ class RequestMetrics(Layer):
         assert config.metrics is not None
         self._metrics = config.metrics
         self._scrape = config.scrape
-        self._template_of = config.route_template
+        self._config = config
         self._expected = (
             None if config.metrics_token is None else b"Bearer " + config.metrics_token.encode()
         )
@@ -42,13 +42,9 @@ class RequestMetrics(Layer):
         try:
             await self.inner(exchange)
         finally:
-            # Set by Litestar's router when the request got that far.
-            template = exchange.scope.get("path_template")
-            if template is None:
-                template = self._template_of(exchange.path, exchange.method)
             metrics.request_finished(
                 exchange.method,
-                template,
+                route_of(exchange, self._config),
                 CLIENT_CLOSED_REQUEST if exchange.client_gone else exchange.status,
                 time.perf_counter() - started,
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 
+from entrypoints.http.context import CURRENT
 from entrypoints.http.edge.exchange import Exchange
 from entrypoints.http.edge.layer import Layer
 
@@ -28,4 +29,8 @@ class RequestId(Layer):
         request_id = request_id_of(exchange.headers.get(b"x-request-id"))
         exchange.context.request_id = request_id
         exchange.response_headers.append((b"x-request-id", request_id.encode()))
-        await self.inner(exchange)
+        token = CURRENT.set(exchange.context)
+        try:
+            await self.inner(exchange)
+        finally:
+            CURRENT.reset(token)
