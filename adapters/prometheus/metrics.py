@@ -85,11 +85,12 @@ class PrometheusMetrics:
 
     def request_finished(self, method: str, route: str, status: int, seconds: float) -> None:
         self._active.dec()
+        if method not in METHODS:
+            method = "_OTHER"  # before the cache too: it is as bounded as the labels
         key = (method, route, status)
         child = self._children.get(key)
         if child is None:
-            child = self._duration.labels(method if method in METHODS else "_OTHER", route, status)
-            self._children[key] = child
+            child = self._children[key] = self._duration.labels(method, route, status)
         child.observe(seconds)
 
     def quota_decision(self, outcome: QuotaOutcome) -> None:

@@ -84,6 +84,6 @@ def gauge_sampler(
         name="metrics-sample",
         interval=SAMPLE_SECONDS,
         job=GaugeSampler(metrics, pool, sink).sample,
-        at_start=True,
+        # Not at start: a database still down would hold the start up by DB_TIMEOUT.
         at_stop=False,
     )
