@@ -31,8 +31,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
 from itertools import product
+from typing import Any
 
 import psycopg
 
@@ -62,7 +62,9 @@ class Figures:
     server_us: float  # the store server's CPU per decision
 
 
-async def _decide_for(settings: Settings, keys: int, seconds: float, tasks: int, gate: Gate) -> tuple[int, float]:  # noqa: E501
+async def _decide_for(
+    settings: Settings, keys: int, seconds: float, tasks: int, gate: Gate
+) -> tuple[int, float]:  # noqa: E501
     container = build_container(settings)
     check_quota = container.check_quota()
     subjects = [key_subject(1_000_000 + i) for i in range(keys)]
@@ -146,9 +148,7 @@ def measure(run: Run, url: str, redis_pid: int, seconds: float, tasks: int) -> F
         w.join()
     decisions = sum(d for d, _ in results)
     client_cpu = sum(c for _, c in results)
-    return Figures(
-        decisions / seconds, client_cpu / decisions * 1e6, server_cpu / decisions * 1e6
-    )
+    return Figures(decisions / seconds, client_cpu / decisions * 1e6, server_cpu / decisions * 1e6)
 
 
 @contextmanager

@@ -88,15 +88,13 @@ class RedisCluster:
         for port in self.ports:
             folder = os.path.join(self._dir, str(port))
             os.mkdir(folder)
-            self._processes.append(
-                subprocess.Popen(
-                    ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", folder, "--cluster-enabled", "yes",
-                     "--cluster-config-file", "nodes.conf"],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )  # fmt: skip
-            )
+            command = [
+                "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", folder, "--cluster-enabled", "yes",
+                "--cluster-config-file", "nodes.conf",
+            ]  # fmt: skip
+            quiet = subprocess.DEVNULL
+            self._processes.append(subprocess.Popen(command, stdout=quiet, stderr=quiet))
         for port in self.ports:
             _wait_for_ping(port)
         addresses = [f"127.0.0.1:{port}" for port in self.ports]
