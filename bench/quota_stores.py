@@ -64,7 +64,7 @@ class Figures:
 
 async def _decide_for(
     settings: Settings, keys: int, seconds: float, tasks: int, gate: Gate
-) -> tuple[int, float]:  # noqa: E501
+) -> tuple[int, float]:
     container = build_container(settings)
     check_quota = container.check_quota()
     subjects = [key_subject(1_000_000 + i) for i in range(keys)]
