@@ -103,16 +103,22 @@ def _worker(settings: Settings, keys: int, seconds: float, tasks: int, gate: Gat
     gate.out.put(asyncio.run(_decide_for(settings, keys, seconds, tasks, gate)))
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    found = {}
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except FileNotFoundError:
-            continue  # a backend that ended: its CPU is lost to the figure, not added
-        total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return found
+
+
+def _used(before: dict[int, float], after: dict[int, float]) -> float:
+    # Only processes there at both ends: a backend of an earlier run that ended meanwhile
+    # is not this run's (one that starts during the run is missed; the pools are full).
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
 
 
 def _backends(url: str) -> list[int]:
@@ -143,7 +149,7 @@ def measure(run: Run, url: str, redis_pid: int, seconds: float, tasks: int) -> F
     server_before = _cpu_seconds(servers)
     gate.go.set()
     results = [gate.out.get(timeout=seconds + 60) for _ in workers]
-    server_cpu = _cpu_seconds(servers) - server_before
+    server_cpu = _used(server_before, _cpu_seconds(servers))
     for w in workers:
         w.join()
     decisions = sum(d for d, _ in results)
