@@ -7,8 +7,9 @@
 -- ARGV: now in epoch microseconds ('' = the server's clock), spend (1/0), the minute,
 -- hour and day limits ('' = no such window), the credits' version, number set, refill
 -- interval and refill amount ('' = unmetered / no refill).
--- Returns {admitted, out_of_credits, credits left (-1: unmetered), credits retry
--- (-1: none), then remaining, retry_after, reset_after of each window the key has}.
+-- Returns "admitted,out_of_credits,credits left (-1: unmetered),credits retry (-1:
+-- none)" then ",remaining,retry_after,reset_after" of each window the key has: one
+-- string, so a client reads one reply, not an array of a dozen.
 
 local key = KEYS[1]
 local now_us = tonumber(ARGV[1])
@@ -184,4 +185,4 @@ for i = 1, 3 do
         answer[#answer + 1] = reset
     end
 end
-return answer
+return table.concat(answer, ',')

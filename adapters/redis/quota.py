@@ -57,8 +57,8 @@ def _arguments(policy: QuotaPolicy, now: datetime | None, spend: bool) -> list[s
     ]
 
 
-def _verdict(policy: QuotaPolicy, answer: list[int]) -> Verdict:
-    admitted, out_of_credits, credits, credits_retry, *figures = (int(x) for x in answer)
+def _verdict(policy: QuotaPolicy, answer: bytes) -> Verdict:
+    admitted, out_of_credits, credits, credits_retry, *figures = map(int, answer.split(b","))
     windows = tuple(
         WindowStatus(rule.name, rule.limit, rule.seconds, *figures[3 * i : 3 * i + 3])
         for i, rule in enumerate(policy.windows)
