@@ -149,9 +149,10 @@ class RedisQuotaStore:
         return [_verdict(policy, a) for (_, policy), a in zip(asked, answers, strict=True)]
 
     async def _connected(self) -> Any:
-        async with self._connecting:
-            if self._client is None:
-                await self._connect()
+        if self._client is None:  # the lock only while connecting, not on every decision
+            async with self._connecting:
+                if self._client is None:
+                    await self._connect()
         return self._client
 
     async def _connect(self) -> None:
