@@ -64,7 +64,7 @@ class Figures:
 
 async def _decide_for(
     settings: Settings, keys: int, seconds: float, tasks: int, gate: Gate
-) -> tuple[int, float]:
+) -> None:
     container = build_container(settings)
     check_quota = container.check_quota()
     subjects = [key_subject(1_000_000 + i) for i in range(keys)]
@@ -84,10 +84,11 @@ async def _decide_for(
                 done += 1
 
         await asyncio.gather(*(loop() for _ in range(tasks)))
-        cpu = time.process_time() - cpu
+        gate.out.put((done, time.process_time() - cpu))
+        # The backends stay until the server's CPU has been read.
+        await asyncio.to_thread(gate.measured.wait)
         if settings.quota_store_url:
             await container.quota_store().stop()
-    return done, cpu
 
 
 @dataclass
@@ -97,10 +98,11 @@ class Gate:
     ready: Any
     go: Any
     out: Any
+    measured: Any
 
 
 def _worker(settings: Settings, keys: int, seconds: float, tasks: int, gate: Gate) -> None:
-    gate.out.put(asyncio.run(_decide_for(settings, keys, seconds, tasks, gate)))
+    asyncio.run(_decide_for(settings, keys, seconds, tasks, gate))
 
 
 def _cpu_seconds(pids: list[int]) -> dict[int, float]:
@@ -136,7 +138,7 @@ def measure(run: Run, url: str, redis_pid: int, seconds: float, tasks: int) -> F
         quota_store_url=f"redis://127.0.0.1:{REDIS_PORT}/0" if run.store == "redis" else None,
     )  # fmt: skip
     ctx = multiprocessing.get_context("spawn")
-    gate = Gate(ctx.Queue(), ctx.Event(), ctx.Queue())
+    gate = Gate(ctx.Queue(), ctx.Event(), ctx.Queue(), ctx.Event())
     workers = [
         ctx.Process(target=_worker, args=(settings, run.keys, seconds, tasks, gate))
         for _ in range(run.workers)
@@ -150,6 +152,7 @@ def measure(run: Run, url: str, redis_pid: int, seconds: float, tasks: int) -> F
     gate.go.set()
     results = [gate.out.get(timeout=seconds + 60) for _ in workers]
     server_cpu = _used(server_before, _cpu_seconds(servers))
+    gate.measured.set()
     for w in workers:
         w.join()
     decisions = sum(d for d, _ in results)
