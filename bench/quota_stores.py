@@ -174,6 +174,7 @@ def own_redis() -> Iterator[int]:
             if subprocess.run(ping, capture_output=True).stdout.strip() == b"PONG":
                 break
             time.sleep(0.1)
+        time.sleep(0.3)
         if server.poll() is not None:  # its port taken: the CPU read would be another's
             raise SystemExit(f"redis-server could not start on port {REDIS_PORT}")
         yield server.pid
