@@ -94,9 +94,11 @@ async def main(args: argparse.Namespace) -> None:
         for r in range(args.rounds):
             order = names if r % 2 == 0 else names[::-1]
             for name in order:
-                runs[name].append(
-                    await cpu_per_request(clients[name].app, ids, args.api_key, args.requests)
+                cpu, bad = await cpu_per_request(
+                    clients[name].app, ids, args.api_key, args.requests
                 )
+                runs[name].append(cpu)
+                failed[name] += bad
             print(
                 f"round {r + 1}: " + "  ".join(f"{n} {runs[n][-1]:.0f} µs" for n in names),
                 flush=True,
