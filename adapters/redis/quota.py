@@ -99,7 +99,10 @@ class RedisQuotaStore:
     ) -> Verdict:
         """`now` is for tests; in service Redis's clock decides, one for every process."""
         if now is None and self._batcher.serves(asyncio.get_running_loop()):
-            await self._connected()  # a cluster is known before the first batch
+            try:
+                await self._connected()  # a cluster is known before the first batch
+            except (RedisError, OSError) as exc:
+                raise StoreUnavailable(f"quota store unreachable: {exc}") from None
             if not self._cluster:
                 return await self._batcher.submit((subject, policy))
         return await self._run(subject, policy, now, spend=True)
