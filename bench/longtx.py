@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import psycopg
-
 from run import SCENARIOS, Target, prepare, require_wrk, run_wrk
 
 
@@ -40,6 +39,40 @@ def line(label: str, r: dict[str, float]) -> str:
     return (
         f"{label:<22} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:7.2f} ms  "
         f"p99 {r['p99_ms']:7.2f} ms  non-2xx {int(r['non2xx'])}"
+    )
+
+
+def held_slices(
+    target: Target, args: argparse.Namespace, knobs: argparse.Namespace
+) -> list[tuple[float, float]]:
+    """(seconds since the hold began, req/s) of each slice run while it is held."""
+    held: list[tuple[float, float]] = []
+    conn = hold(args.hold_db)
+    start = time.monotonic()
+    try:
+        while (elapsed := time.monotonic() - start) < args.hold_minutes * 60:
+            r = run_wrk(target, args.scenario, args.slice, knobs)
+            held.append((elapsed + args.slice, r["rps"]))
+            print(line(f"held t={elapsed + args.slice:5.0f}s", r), flush=True)
+    finally:
+        conn.rollback()
+        conn.close()
+    return held
+
+
+def summary(
+    baseline: float, base: list[float], held: list[tuple[float, float]], after: float
+) -> None:
+    rates = [v for _, v in held]
+    last = [v for t, v in held if t > held[-1][0] - 60]
+    print(
+        f"\nbaseline median {baseline:.1f} req/s (runs {', '.join(f'{v:.0f}' for v in base)})\n"
+        f"held median {statistics.median(rates):.1f} req/s: "
+        f"{statistics.median(rates) / baseline:.2f}x baseline\n"
+        f"held, last minute median {statistics.median(last):.1f} req/s: "
+        f"{statistics.median(last) / baseline:.2f}x baseline\n"
+        f"lowest held slice {min(rates):.1f} req/s: {min(rates) / baseline:.2f}x\n"
+        f"after release {after:.1f} req/s: {after / baseline:.2f}x"
     )
 
 
@@ -77,32 +110,10 @@ def main() -> None:
         base.append(r["rps"])
         print(line(f"baseline {i + 1}", r), flush=True)
 
-    held: list[tuple[float, float]] = []
-    conn = hold(args.hold_db)
-    start = time.monotonic()
-    try:
-        while (elapsed := time.monotonic() - start) < args.hold_minutes * 60:
-            r = run_wrk(target, args.scenario, args.slice, knobs)
-            held.append((elapsed + args.slice, r["rps"]))
-            print(line(f"held t={elapsed + args.slice:5.0f}s", r), flush=True)
-    finally:
-        conn.rollback()
-        conn.close()
+    held = held_slices(target, args, knobs)
     after = run_wrk(target, args.scenario, args.slice, knobs)
     print(line("released", after), flush=True)
-
-    baseline = statistics.median(base)
-    held_median = statistics.median(v for _, v in held)
-    last = [v for t, v in held if t > held[-1][0] - 60] or [held[-1][1]]
-    print(
-        f"\nbaseline median {baseline:.1f} req/s (runs {', '.join(f'{v:.0f}' for v in base)})\n"
-        f"held median {held_median:.1f} req/s: {held_median / baseline:.2f}x baseline\n"
-        f"held, last minute median {statistics.median(last):.1f} req/s: "
-        f"{statistics.median(last) / baseline:.2f}x baseline\n"
-        f"lowest held slice {min(v for _, v in held):.1f} req/s: "
-        f"{min(v for _, v in held) / baseline:.2f}x\n"
-        f"after release {after['rps']:.1f} req/s: {after['rps'] / baseline:.2f}x"
-    )
+    summary(statistics.median(base), base, held, after["rps"])
     if not args.no_vacuum:
         with psycopg.connect(args.db, autocommit=True) as vac:
             vac.execute("VACUUM ANALYZE")
