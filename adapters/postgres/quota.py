@@ -37,8 +37,8 @@ COLUMNS = "admitted, remaining, retry_after, reset_after, credits_remaining,"
 COLUMNS += " credits_retry_after, out_of_credits"
 DECIDE = f"SELECT {COLUMNS} FROM quota_decide_n(%s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)"
 LEASE_MANY = (
-    f"SELECT ord, {COLUMNS}, lease, lease_at, lease_until, lease_cv FROM quota_lease_many("
-    + ", ".join(["%s"] * 13)
+    f"SELECT ord, {COLUMNS}, lease, lease_at, lease_until FROM quota_lease_many("
+    + ", ".join(["%s"] * 12)
     + ")"
 )
 MAX_BATCH = 256
@@ -68,7 +68,6 @@ class Entry:
             self.want,
             back.left if back else 0,
             back.at if back else None,
-            back.cv if back else None,
         )
 
 

@@ -3,9 +3,10 @@ this worker, handed out without a statement until the buckets they were counted 
 
 The verdict of a leased admission is the last decision the database made for this worker
 on the subject, counted down by what the worker has admitted from the lease since: every
-window's `remaining` and the credits one less per admission, `retry_after` 0 (a lease is
+window's `remaining` one less per admission, `retry_after` 0 (a lease is
 at most 1/64 of what was left, so it never reaches a limit), `reset_after` from the
 bucket in progress. What other workers admitted meanwhile is not in it (docs/internals.md).
+A metered key is never leased: its verdicts all come from the database.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ class Lease:
     base: Verdict  # the database's last answer, before the lease was counted
     granted: int
     at: float  # the database's clock (epoch s) when it counted the lease
-    cv: int | None  # the credits version the lease was taken from
     asked: float  # this event loop's clock when the statement was sent
     until: float  # this event loop's clock: the lease may be used before it
     used: int = 0
@@ -38,13 +38,13 @@ class Lease:
         cls,
         policy: QuotaPolicy,
         base: Verdict,
-        row: tuple[int, float, float, int | None],
+        row: tuple[int, float, float],
         asked: float,
     ) -> Lease:
         """From quota_lease_n's lease columns. The database counted the lease after
         `asked`, so its buckets end no sooner than `asked` + (lease_until - lease_at)."""
-        granted, at, until, cv = row
-        return cls(policy, base, granted, at, cv, asked, asked + until - at - MARGIN)
+        granted, at, until = row
+        return cls(policy, base, granted, at, asked, asked + until - at - MARGIN)
 
     @property
     def left(self) -> int:
@@ -68,8 +68,7 @@ class Lease:
             )
             for w in self.base.windows
         )
-        credits = self.base.credits_remaining
-        return Verdict(True, windows, None if credits is None else credits - self.used)
+        return Verdict(True, windows)
 
     def next_want(self) -> int:
         return min(MAX_WANT, max(FIRST_WANT, 2 * self.used))

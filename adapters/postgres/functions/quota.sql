@@ -105,7 +105,7 @@ BEGIN
     RETURN QUERY SELECT d.admitted, d.remaining, d.retry_after, d.reset_after,
                         d.credits_remaining, d.credits_retry_after, d.out_of_credits
       FROM quota_lease_n(p_subject, p_minute, p_hour, p_day, p_cv, p_cset, p_cinterval,
-                         p_camount, p_n, 0, 0, NULL, NULL, p_now, p_spend) d;
+                         p_camount, p_n, 0, 0, NULL, p_now, p_spend) d;
 END $$;
 
 -- Callers sort the subjects, so one subject's decisions are adjacent (and concurrent

@@ -6,13 +6,14 @@
 -- decision walks them all; fewer writes, shorter walks.
 --
 -- A lease of g is g admissions counted at once, in the buckets in progress, against
--- every window and the credits. The worker may admit them until the earliest of those
--- buckets ends (lease_until): admitted inside their bucket, they are exactly g requests
--- decided there, so no window's limit can be passed. What it did not use it gives back
--- (p_ret, from the lease made at p_ret_at): the buckets lose that many again, and the
--- credits get them back unless the key's credits were set anew or refilled since.
--- A lease is only made far from every limit (at most 1/64 of what is left, and at least
--- 16), so near a limit every request is decided here, one by one.
+-- every window. The worker may admit them until the earliest of those buckets ends
+-- (lease_until): admitted inside their bucket, they are exactly g requests decided
+-- there, so no window's limit can be passed. What it did not use it gives back (p_ret,
+-- from the lease made at p_ret_at): the buckets lose that many again. A lease is only
+-- made far from every limit (at most 1/64 of what is left, and at least 16), so near a
+-- limit every request is decided here, one by one. A metered key is never leased: N
+-- credits admit exactly N requests, however they race, only if every one is decided
+-- here (a credit leased to one worker would be missing to another).
 
 -- The count of `bucket` lowered by n in a window whose newest bucket is `head`; a bucket
 -- that has left the window is gone already.
@@ -28,14 +29,13 @@ END $$;
 CREATE OR REPLACE FUNCTION quota_lease_n(
     p_subject text, p_minute integer, p_hour integer, p_day integer,
     p_cv bigint, p_cset integer, p_cinterval text, p_camount integer,
-    p_n integer, p_want integer, p_ret integer, p_ret_at double precision, p_ret_cv bigint,
+    p_n integer, p_want integer, p_ret integer, p_ret_at double precision,
     p_now timestamptz DEFAULT NULL, p_spend boolean DEFAULT true
 )
 RETURNS TABLE (admitted boolean, remaining integer[], retry_after integer[],
                reset_after integer[], credits_remaining integer,
                credits_retry_after integer, out_of_credits boolean,
-               lease integer, lease_at double precision, lease_until double precision,
-               lease_cv bigint)
+               lease integer, lease_at double precision, lease_until double precision)
 LANGUAGE plpgsql AS $$
 DECLARE
     now_s double precision := extract(epoch FROM coalesce(p_now, clock_timestamp()));
@@ -90,10 +90,6 @@ BEGIN
         IF p_day IS NOT NULL THEN
             dc := quota_give_back(dc, dh, floor(p_ret_at / 1440)::bigint, p_ret);
         END IF;
-        IF p_cv IS NOT NULL AND cv = p_ret_cv
-           AND (p_cinterval IS NULL OR cp = quota_period(p_cinterval, p_ret_at)) THEN
-            cr := cr + p_ret;
-        END IF;
     END IF;
 
     FOR k IN 1 .. p_n LOOP
@@ -126,21 +122,19 @@ BEGIN
         -- After the last decision, what is left decides the lease (the answers above
         -- are without it: the worker counts its own admissions down from them). Only in
         -- the buckets of this instant, so that lease_until is where they end.
-        IF k = p_n AND p_spend AND coalesce(p_want, 0) > 0 AND hh = floor(now_s / 60)
+        IF k = p_n AND p_spend AND coalesce(p_want, 0) > 0 AND p_cv IS NULL
+           AND hh = floor(now_s / 60)
            AND (p_minute IS NULL OR mh = floor(now_s))
            AND (p_day IS NULL OR dh = floor(now_s / 1440)) THEN
             room := least(remaining[1], remaining[2], remaining[3]);
-            IF p_cv IS NOT NULL THEN room := least(room, cr); END IF;
             lease := least(p_want, room / 64);
             IF lease >= 16 THEN
                 mc[61] := mc[61] + lease; hc[61] := hc[61] + lease; dc[61] := dc[61] + lease;
-                IF p_cv IS NOT NULL THEN cr := cr - lease; END IF;
                 taken := taken + lease;
                 lease_at := now_s;
                 lease_until := least(CASE WHEN p_minute IS NOT NULL THEN mh + 1.0 END,
                                      (hh + 1) * 60.0,
                                      CASE WHEN p_day IS NOT NULL THEN (dh + 1) * 1440.0 END);
-                lease_cv := cv;
             ELSE
                 lease := 0;
             END IF;
@@ -168,23 +162,21 @@ END $$;
 CREATE OR REPLACE FUNCTION quota_lease_many(
     p_subjects text[], p_minute integer[], p_hour integer[], p_day integer[],
     p_cv bigint[], p_cset integer[], p_cinterval text[], p_camount integer[],
-    p_n integer[], p_want integer[], p_ret integer[], p_ret_at double precision[],
-    p_ret_cv bigint[]
+    p_n integer[], p_want integer[], p_ret integer[], p_ret_at double precision[]
 )
 RETURNS TABLE (ord integer, admitted boolean, remaining integer[], retry_after integer[],
                reset_after integer[], credits_remaining integer,
                credits_retry_after integer, out_of_credits boolean,
-               lease integer, lease_at double precision, lease_until double precision,
-               lease_cv bigint)
+               lease integer, lease_at double precision, lease_until double precision)
 LANGUAGE plpgsql AS $$
 BEGIN
     FOR i IN 1 .. coalesce(array_length(p_subjects, 1), 0) LOOP
         ord := i - 1;
         FOR admitted, remaining, retry_after, reset_after, credits_remaining,
-            credits_retry_after, out_of_credits, lease, lease_at, lease_until, lease_cv IN
+            credits_retry_after, out_of_credits, lease, lease_at, lease_until IN
             SELECT * FROM quota_lease_n(p_subjects[i], p_minute[i], p_hour[i], p_day[i],
                 p_cv[i], p_cset[i], p_cinterval[i], p_camount[i],
-                p_n[i], p_want[i], p_ret[i], p_ret_at[i], p_ret_cv[i])
+                p_n[i], p_want[i], p_ret[i], p_ret_at[i])
         LOOP
             RETURN NEXT;
         END LOOP;
@@ -196,12 +188,12 @@ COMMENT ON FUNCTION quota_give_back(integer[], bigint, bigint, integer) IS
 'bucket has left the window whose newest bucket is head.';
 COMMENT ON FUNCTION quota_lease_n(text, integer, integer, integer, bigint, integer, text,
                                   integer, integer, integer, integer, double precision,
-                                  bigint, timestamptz, boolean) IS
-'quota_decide_n''s p_n decisions, after giving back p_ret of the lease made at p_ret_at '
-'(credits only while still version p_ret_cv and the same refill period); the last row '
-'carries a lease of up to p_want admissions, counted now, usable until lease_until '
-'(epoch seconds): 0 unless at most 1/64 of the least left and at least 16.';
+                                  timestamptz, boolean) IS
+'quota_decide_n''s p_n decisions, after giving back p_ret of the lease made at p_ret_at; '
+'the last row carries a lease of up to p_want admissions, counted now in every window, '
+'usable until lease_until (epoch seconds): 0 unless the key is unmetered, at most 1/64 '
+'of the least left and at least 16.';
 COMMENT ON FUNCTION quota_lease_many(text[], integer[], integer[], integer[], bigint[],
                                      integer[], text[], integer[], integer[], integer[],
-                                     integer[], double precision[], bigint[]) IS
+                                     integer[], double precision[]) IS
 'A worker''s batch: quota_lease_n per entry i, answered with ord = i - 1.';
