@@ -156,6 +156,8 @@ class PostgresQuotaStore:
     async def return_all(self) -> None:
         """At shutdown: give back every lease, and lease nothing more."""
         self._closing = True
+        if self._running:  # a lease still on its way is given back too
+            await asyncio.wait(set(self._running))
         await self._give_back(lambda lease: True)
 
     async def _give_back(self, due: Any) -> None:
