@@ -157,7 +157,7 @@ class PostgresQuotaStore:
         """At shutdown: give back every lease, and lease nothing more."""
         self._closing = True
         if self._running:  # a lease still on its way is given back too
-            await asyncio.wait(set(self._running))
+            await asyncio.wait(set(self._running), timeout=self._timeout)
         await self._give_back(lambda lease: True)
 
     async def _give_back(self, due: Any) -> None:
