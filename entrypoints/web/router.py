@@ -36,6 +36,8 @@ USE_CASES = (
     "revoke_key",
     "rotate_key",
     "key_usage",
+    "usage_overview",
+    "clock",
     "recent_requests",
     "start_session",
     "check_session",
