@@ -4,7 +4,7 @@ the admins' overview of the busiest keys, and the operator's rebuild."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from application.keys import GetKey
 from application.ports.clock import Clock
@@ -12,6 +12,7 @@ from application.ports.usage import UsageRebuilder, UsageRollups
 from domain.errors import PermissionDenied
 from domain.keys import Caller, Permission, is_admin
 from domain.usage import (
+    DEFAULT_RANGE,
     Granularity,
     KeyTraffic,
     KeyUsageReport,
@@ -38,8 +39,10 @@ class KeyUsage:
         start: datetime | None = None,
         end: datetime | None = None,
         granularity: Granularity = Granularity.HOUR,
+        span: timedelta = DEFAULT_RANGE,
     ) -> KeyUsageReport:
-        at = usage_range(self._clock.now(), start, end, granularity)
+        """`span`: how far back the range reaches when `start` is not given."""
+        at = usage_range(self._clock.now(), start, end, granularity, span)
         key = await self._keys(caller, key_id)
         hours = at.hours
         if hours is None:
@@ -56,11 +59,12 @@ class UsageOverview:
         self._clock = clock
 
     async def __call__(
-        self, caller: Caller, start: datetime | None = None, end: datetime | None = None
+        self, caller: Caller, span: timedelta = DEFAULT_RANGE
     ) -> tuple[UsageRange, Sequence[KeyTraffic]]:
+        """The `span` before now."""
         if not is_admin(caller):
             raise PermissionDenied("Admin permission required", missing=Permission.ADMIN.value)
-        at = usage_range(self._clock.now(), start, end)
+        at = usage_range(self._clock.now(), span=span)
         hours = at.hours
         if hours is None:
             return at, []

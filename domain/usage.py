@@ -60,10 +60,12 @@ def usage_range(
     start: datetime | None = None,
     end: datetime | None = None,
     granularity: Granularity = Granularity.HOUR,
+    span: timedelta = DEFAULT_RANGE,
 ) -> UsageRange:
-    """The range a caller asked for (default: the 24 hours before now); 400 bad input."""
+    """The range a caller asked for (default: the `span` before `end`, and `end` now);
+    InvalidInput when it runs backwards or too far."""
     end = now if end is None else _aware(end)
-    start = end - DEFAULT_RANGE if start is None else _aware(start)
+    start = end - span if start is None else _aware(start)
     if start >= end:
         raise InvalidInput("from must be before to", [FieldError("from", "not before to")])
     if start < now - MAX_LOOKBACK:
@@ -91,7 +93,8 @@ def percentile(histogram: Sequence[tuple[float, int]], fraction: float) -> float
     position = fraction * (total - 1)
     low = math.floor(position)
     low_value, high_value = _ranked(histogram, low), _ranked(histogram, min(low + 1, total - 1))
-    return round(low_value + (high_value - low_value) * (position - low), 3)
+    # Six significant digits: a relative error bound holds for small values too.
+    return float(f"{low_value + (high_value - low_value) * (position - low):.6g}")
 
 
 def _ranked(histogram: Sequence[tuple[float, int]], rank: int) -> float:

@@ -37,7 +37,6 @@ USE_CASES = (
     "rotate_key",
     "key_usage",
     "usage_overview",
-    "clock",
     "recent_requests",
     "start_session",
     "check_session",

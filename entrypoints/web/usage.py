@@ -13,7 +13,6 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from application.keys import GetKey
-from application.ports.clock import Clock
 from application.request_log import RecentRequests
 from application.usage import KeyUsage, UsageOverview
 from domain.request_log import STATUS_CLASSES
@@ -37,15 +36,13 @@ async def key_page(
     key_id: FromPath[int],
     get_key: NamedDependency[GetKey],
     key_usage: NamedDependency[KeyUsage],
-    clock: NamedDependency[Clock],
     granularity: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
 ) -> Template:
     caller = visit.require()
     key = await get_key(caller, checked_id(key_id, "API key"))
     unit = Granularity.DAY if granularity == "day" else Granularity.HOUR
-    now = clock.now()
-    report = await key_usage(caller, key.id, now - PAGE_RANGE[unit], now, unit)
+    report = await key_usage(caller, key.id, granularity=unit, span=PAGE_RANGE[unit])
     statuses = [*STATUS_CLASSES, *(str(code) for code in report.by_status_code)]
     chosen = status if status in statuses else None
     series = report.series(chosen)
@@ -62,13 +59,11 @@ async def overview_page(
     dashboard: NamedDependency[Dashboard],
     visit: NamedDependency[Visit],
     usage_overview: NamedDependency[UsageOverview],
-    clock: NamedDependency[Clock],
     period: FromQuery[str | None] = None,
 ) -> Template:
     caller = visit.require()
     chosen = period if period in OVERVIEW_RANGE else "24h"
-    now = clock.now()
-    _, keys = await usage_overview(caller, now - OVERVIEW_RANGE[chosen], now)
+    _, keys = await usage_overview(caller, OVERVIEW_RANGE[chosen])
     return render(
         dashboard, request, visit, "usage.html", keys=keys, period=chosen,
         periods=list(OVERVIEW_RANGE),

@@ -20,8 +20,8 @@ from adapters.postgres.usage import PostgresUsageRollups
 from application.ports.request_log import RequestLogPruner, RequestLogQueries, RequestLogSink
 from application.ports.usage import UsageRollups
 from domain.request_log import RequestLogEntry
-from tests.contract.conftest import BACKENDS
 from domain.usage import Granularity, KeyTraffic, percentile
+from tests.contract.conftest import BACKENDS
 from tests.fakes import InMemoryRequestLog, InMemoryUsageRollups
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -43,7 +43,7 @@ class InMemoryUsageRollups:
                 len(codes),
                 sum(400 <= c < 500 for c in codes),
                 sum(500 <= c < 600 for c in codes),
-            )  # fmt: skip
+            )
             for key, codes in by_key.items()
         ]
         return sorted(lines, key=lambda t: (-t.total, t.key_id))[:limit]

@@ -1,4 +1,4 @@
-"""Request-log use cases on fakes: a key's usage, recent requests, pruning."""
+"""Request-log use cases on fakes: recent requests, pruning."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from application.keys import GetKey, IssueKey, ListKeys
-from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
+from application.keys import IssueKey, ListKeys
+from application.request_log import PruneRequestLogs, RecentRequests
 from domain.audit import CLI
-from domain.errors import NotFound
 from domain.key_requests import KeyRequest
 from domain.keys import OPERATOR, ApiKey, Permission
 from domain.pagination import SignedCursors
@@ -36,32 +35,6 @@ async def issued(keys: InMemoryKeys, user: str, *permissions: Permission) -> Api
 
 def log(store: InMemoryRequestLog, clock: FakeClock, key: ApiKey, status: int, ms: float) -> None:
     store.record(RequestLogEntry("GET", "/api/x", status, ms, "10.0.0.1", key.id, clock.now()))
-
-
-async def test_usage_counts_the_last_24_hours_by_status_class_and_hour(
-    keys: InMemoryKeys, clock: FakeClock
-) -> None:
-    store = InMemoryRequestLog()
-    mine = await issued(keys, "alice")
-    log(store, clock, mine, 200, 10.0)  # 24.5 h before the report: outside the window
-    clock.advance(2 * 3600)
-    for status, ms in ((200, 1.0), (201, 2.0), (404, 3.0), (503, 4.0), (302, 5.0)):
-        log(store, clock, mine, status, ms)
-    clock.advance(22.5 * 3600)
-    log(store, clock, mine, 200, 6.0)
-    report = await KeyUsage(GetKey(keys), store, clock)(mine, mine.id)
-    assert report.total == 6
-    assert report.by_status == {"2xx": 3, "3xx": 1, "4xx": 1, "5xx": 1}
-    assert len(report.hourly) == 24 and sum(h.count for h in report.hourly) == 6
-    assert (report.p50_ms, report.p95_ms) == (3.5, 5.75)
-
-
-async def test_usage_of_another_users_key_is_not_found(
-    keys: InMemoryKeys, clock: FakeClock
-) -> None:
-    mine, theirs = await issued(keys, "alice"), await issued(keys, "bob")
-    with pytest.raises(NotFound):
-        await KeyUsage(GetKey(keys), InMemoryRequestLog(), clock)(mine, theirs.id)
 
 
 async def test_recent_requests_are_the_callers_keys_unless_admin(
