@@ -62,9 +62,10 @@ def usage_range(
     granularity: Granularity = Granularity.HOUR,
     span: timedelta = DEFAULT_RANGE,
 ) -> UsageRange:
-    """The range a caller asked for (default: the `span` before `end`, and `end` now);
-    InvalidInput when it runs backwards or too far."""
-    end = now if end is None else _aware(end)
+    """The range a caller asked for, InvalidInput when it runs backwards or too far.
+    Default `end`: the end of the bucket holding now (so the current hour or day is
+    the last bucket); default `start`: `span` before `end`."""
+    end = granularity.floor(now) + granularity.step if end is None else _aware(end)
     start = end - span if start is None else _aware(start)
     if start >= end:
         raise InvalidInput("from must be before to", [FieldError("from", "not before to")])
