@@ -66,6 +66,11 @@ def usage_range(
     Default `end`: the end of the bucket holding now (so the current hour or day is
     the last bucket); default `start`: `span` before `end`."""
     end = granularity.floor(now) + granularity.step if end is None else _aware(end)
+    # `end` first: `end - span` of a time near year 1 would not be a datetime.
+    if not now - MAX_LOOKBACK < end <= now + MAX_LOOKBACK:
+        raise InvalidInput(
+            "to is out of range", [FieldError("to", "within 400 days of now, either way")]
+        )
     start = end - span if start is None else _aware(start)
     if start >= end:
         raise InvalidInput("from must be before to", [FieldError("from", "not before to")])
@@ -73,8 +78,6 @@ def usage_range(
         raise InvalidInput(
             "from is too far back", [FieldError("from", "at most 400 days before now")]
         )
-    if end > now + MAX_LOOKBACK:
-        raise InvalidInput("to is too far ahead", [FieldError("to", "at most 400 days ahead")])
     return UsageRange(start, end, granularity)
 
 

@@ -102,6 +102,8 @@ async def test_usage_over_a_range_by_day(client: Client, container: Container, d
         {"from": "yesterday"},
         {"to": "2026-02-30T00:00:00Z"},
         {"granularity": "week"},
+        {"to": "0001-01-01T00:00:00Z"},
+        {"to": "9999-12-31T23:59:59Z", "from": "2026-12-01T00:00:00"},
         {"from": "2020-01-01T00:00:00Z"},
         {"from": "2026-12-01T10:00:00Z", "to": "2026-12-01T09:00:00Z"},
     ],

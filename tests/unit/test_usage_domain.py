@@ -34,6 +34,8 @@ def test_a_range_holds_the_buckets_that_start_in_it() -> None:
         (NOW, NOW - timedelta(hours=1)),
         (NOW - timedelta(days=401), None),
         (None, NOW + timedelta(days=401)),
+        (None, datetime(1, 1, 1, tzinfo=UTC)),
+        (datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)),
     ],
 )
 def test_a_range_backwards_or_too_far_is_refused(

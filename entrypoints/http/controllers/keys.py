@@ -186,7 +186,9 @@ async def key_usage(
     end: Annotated[
         str | None,
         QueryParameter(
-            name="to", description="ISO time (default: now)", schema_extra={"format": "date-time"}
+            name="to",
+            description="ISO time (default: the end of the current hour, or day)",
+            schema_extra={"format": "date-time"},
         ),
     ] = None,
     granularity: Annotated[
