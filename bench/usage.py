@@ -2,15 +2,17 @@
 (for reference) by the raw-row scan they replace; and the request-log sink's rows per
 second with the rollup triggers on and off.
 
-    DATABASE_URL=postgresql://.../bench_usage uv run python -m bench.usage \\
-        [--sizes 10000,1000000,10000000] [--reads 30] [--sink-rows 50000] [--sink-runs 7]
+    DATABASE_URL=postgresql://.../bench_usage uv run python -u -m bench.usage \\
+        [--sizes 10000,1000000,10000000] [--reads 30] [--sink-rows 50000] [--sink-runs 7] \\
+        [--fill-only | --filled]
 
 Applies migrations, then fills one key per size with that many rows spread over the
 last 24 h (generate_series, straight into request_logs, so the triggers build the
 rollups), compacts, VACUUM ANALYZEs, and times each read `--reads` times (medians).
 The sink part writes rows of 100 keys, statuses and latencies varied, alternating
 runs with the triggers enabled and disabled. Leaves the data in place: use a
-database of its own.
+database of its own. --fill-only then --filled splits the slow fill from the timed
+part (only the latter needs the machine to itself).
 """
 
 from __future__ import annotations
@@ -63,6 +65,19 @@ def new_key(conn: psycopg.Connection, name: str) -> int:  # type: ignore[type-ar
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def filled_keys(url: str, sizes: list[int]) -> tuple[dict[int, int], datetime]:
+    """The keys an earlier --fill-only made (size -> id), and when."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT name, id, created_at FROM api_keys WHERE name = ANY(%s)",
+            ([f"bench-{size}" for size in sizes],),
+        ).fetchall()
+    if len(rows) != len(sizes):
+        raise SystemExit("no filled keys for every size: run with --fill-only first")
+    keys = {int(name.removeprefix("bench-")): key for name, key, _ in rows}
+    return dict(sorted(keys.items())), max(at for *_, at in rows)
 
 
 def fill(url: str, sizes: list[int], now: datetime) -> dict[int, int]:
@@ -163,16 +178,26 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=30)
     parser.add_argument("--sink-rows", type=int, default=50_000)
     parser.add_argument("--sink-runs", type=int, default=7)
-    parser.add_argument("--skip-fill", action="store_true", help="only the sink part")
+    parser.add_argument(
+        "--fill-only", action="store_true", help="fill, compact, vacuum; time nothing"
+    )
+    parser.add_argument(
+        "--filled", action="store_true", help="time the reads of an earlier --fill-only"
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL")
     if not url:
         parser.error("DATABASE_URL is not set")
     asyncio.run(apply_migrations(url))
-    if not args.skip_fill:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.filled:
+        keys, now = filled_keys(url, sizes)
+    else:
         now = datetime.now(UTC)
-        keys = fill(url, [int(s) for s in args.sizes.split(",")], now)
-        asyncio.run(time_reads(url, keys, now, args.reads))
+        keys = fill(url, sizes, now)
+        if args.fill_only:
+            return
+    asyncio.run(time_reads(url, keys, now, args.reads))
     asyncio.run(time_sink(url, args.sink_rows, args.sink_runs))
 
 
