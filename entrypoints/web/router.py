@@ -37,6 +37,7 @@ USE_CASES = (
     "rotate_key",
     "key_usage",
     "usage_overview",
+    "look_at_quota",
     "recent_requests",
     "start_session",
     "check_session",

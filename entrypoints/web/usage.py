@@ -1,6 +1,7 @@
-"""What keys did: a key's usage chart (24 hours by hour, or 30 days by day, of one
-status or all), the admins' overview of the busiest keys, and the recent requests of
-the caller's keys. The figures come from the usage rollups, never from a scan."""
+"""What keys did and have left: a key's usage chart (24 hours by hour, or 30 days by
+day, of one status or all) and what each quota window and its credits have left, the
+admins' overview of the busiest keys, and the recent requests of the caller's keys.
+The usage figures come from the usage rollups, never from a scan."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from application.keys import GetKey
+from application.quota import LookAtQuota
 from application.request_log import RecentRequests
 from application.usage import KeyUsage, UsageOverview
+from domain.errors import ServiceUnavailable
+from domain.keys import Caller
+from domain.quota import Verdict
 from domain.request_log import STATUS_CLASSES
 from domain.usage import Granularity
 from entrypoints.http.controllers.common import checked_id
@@ -36,6 +41,7 @@ async def key_page(
     key_id: FromPath[int],
     get_key: NamedDependency[GetKey],
     key_usage: NamedDependency[KeyUsage],
+    look_at_quota: NamedDependency[LookAtQuota],
     granularity: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
 ) -> Template:
@@ -50,7 +56,17 @@ async def key_page(
         dashboard, request, visit, "key.html", key=key, report=report, series=series,
         chart=bar_chart(series, "%H:00" if unit is Granularity.HOUR else "%m-%d"),
         unit=unit.value, statuses=statuses, status=chosen or "",
+        quota=await _quota(look_at_quota, caller, key.id),
     )  # fmt: skip
+
+
+async def _quota(look_at_quota: LookAtQuota, caller: Caller, key_id: int) -> Verdict | None:
+    """The key's quota as GET /api/keys/{id}/quota reads it; None when the store cannot
+    answer: the page still shows the usage, and says the quota is unknown."""
+    try:
+        return (await look_at_quota(caller, key_id)).verdict
+    except ServiceUnavailable:
+        return None
 
 
 @get("/usage", include_in_schema=False)
