@@ -168,7 +168,8 @@ async def revoke_key(
     description="From per-key hourly rollups: the cost does not grow with the key's "
     "traffic. `hourly` holds one entry per hour (or UTC day) whose start lies in "
     "[from, to); `total` and `byStatus` are exact, the latency percentiles estimates "
-    "within 5 %.",
+    "within 5 %. `from` must be before `to`, both within 400 days of now (a 400 "
+    "otherwise).",
     tags=["keys"],
 )
 async def key_usage(
