@@ -64,8 +64,7 @@ from entrypoints.web.session import SessionCodec
 VERSION = "1.0.0"
 PARTITION_CHECK_SECONDS = 3600.0
 RETENTION_PURGE_SECONDS = 300.0
-# Every write appends a count delta (resource counts, usage rollups); folding them often
-# keeps a total a sum of few rows.
+# Writes append count deltas (resource counts, usage); folding them keeps sums short.
 COUNT_COMPACTION_SECONDS = 5.0
 
 
