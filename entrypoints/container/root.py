@@ -66,6 +66,8 @@ PARTITION_CHECK_SECONDS = 3600.0
 RETENTION_PURGE_SECONDS = 300.0
 # Writes append count deltas (resource counts, usage); folding them keeps sums short.
 COUNT_COMPACTION_SECONDS = 5.0
+# Leases end with their buckets (a second, a minute); what is left goes back this often.
+QUOTA_LEASE_RETURN_SECONDS = 1.0
 
 
 def identity_provider_of(settings: Settings) -> OidcClient | None:
@@ -175,6 +177,13 @@ class Container(containers.DeclarativeContainer):
             interval=settings.provided.log_flush_interval,
             job=request_log_sink.provided.flush,
             final=request_log_sink.provided.drain,
+        ),
+        providers.Singleton(
+            PeriodicTask,
+            name="quota-lease-return",
+            interval=QUOTA_LEASE_RETURN_SECONDS,
+            job=quota_store.provided.return_expired,
+            final=quota_store.provided.return_all,
         ),
         providers.Singleton(
             PeriodicTask,
