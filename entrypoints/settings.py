@@ -151,10 +151,15 @@ class Settings:
     # OpenTelemetry's own variables: traces are exported by OTLP when an endpoint is set.
     otel_endpoint: str | None = None
     otel_service_name: str = "keygate"
+    usage_retention_days: int = 400
 
     @property
     def audit_retention(self) -> timedelta:
         return timedelta(days=self.audit_retention_days)
+
+    @property
+    def usage_retention(self) -> timedelta:
+        return timedelta(days=self.usage_retention_days)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -212,6 +217,7 @@ class Settings:
             or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
             or None,
             otel_service_name=env.get("OTEL_SERVICE_NAME") or "keygate",
+            usage_retention_days=_int(env, "USAGE_RETENTION_DAYS", 400, 1, 36500),
         )
         return settings.validate()
 
