@@ -17,4 +17,4 @@ def app_factory() -> Edge:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    return create_asgi(build_container(settings))
+    return create_asgi(build_container(settings), hold_stop=True)
