@@ -121,14 +121,13 @@ class PostgresSchemaProbe:
     Functions are not compared: a newer instance re-applies its own text during a
     rolling upgrade, and the older ones must stay ready until they are replaced."""
 
-    def __init__(self, pool: AsyncConnectionPool, timeout: float) -> None:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
-        self._timeout = timeout
         self._shipped = frozenset(version for version, _ in available_migrations())
 
     async def is_current(self) -> bool:
         try:
-            async with self._pool.connection(timeout=self._timeout) as conn:
+            async with self._pool.connection() as conn:
                 rows = await (await conn.execute(SELECT_APPLIED)).fetchall()
         except StoreError:
             return False

@@ -93,11 +93,6 @@ def _quota_store(settings: Settings, pool: KeygatePool) -> PostgresQuotaStore | 
     )
 
 
-def _separate_quota_store(store: PostgresQuotaStore | RedisQuotaStore) -> RedisQuotaStore | None:
-    """The quota store readiness probes: only one apart from the database."""
-    return store if isinstance(store, RedisQuotaStore) else None
-
-
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -233,11 +228,11 @@ class Container(containers.DeclarativeContainer):
     check_readiness = providers.Singleton(
         CheckReadiness,
         database=database_probe,
-        schema=providers.Singleton(
-            PostgresSchemaProbe, pool=pool, timeout=settings.provided.db_timeout
-        ),
+        schema=providers.Singleton(PostgresSchemaProbe, pool=pool),
         shutdown=shutdown_state,
-        quota_store=providers.Singleton(_separate_quota_store, quota_store),
+        quota_store=providers.Callable(  # only one apart from the database
+            lambda q: q if isinstance(q, RedisQuotaStore) else None, quota_store
+        ),
     )
 
     authenticate = providers.Singleton(
