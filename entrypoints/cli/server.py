@@ -22,6 +22,7 @@ from entrypoints.settings import Settings
 APP_FACTORY = "entrypoints.http.asgi:app_factory"
 # How long in-flight requests may take to finish once a stop was asked for.
 GRACEFUL_SECONDS = 30
+WORKER_PING_SECONDS = 60
 # Past this (plus SHUTDOWN_DELAY) a worker is killed: in-flight requests, then the log
 # drain, then some slack.
 KILL_AFTER_SECONDS = GRACEFUL_SECONDS + int(LOG_DRAIN_SECONDS) + 5
@@ -57,6 +58,10 @@ def run_server(settings: Settings) -> None:
                 log_level=settings.log_level.lower(),
                 access_log=False,
                 timeout_graceful_shutdown=GRACEFUL_SECONDS,
+                # uvicorn kills a worker that does not answer its ping within this, and
+                # a worker still importing the app on a loaded machine took over the
+                # default 5 s: killed and respawned over and over, it never served.
+                timeout_worker_healthcheck=WORKER_PING_SECONDS,
             )
         return
 

@@ -74,7 +74,7 @@ class ServerProcess:
             return out.count("Application startup complete") >= self.workers
         return True
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         """Until GET /api/health answers 200; fails early when the process exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
