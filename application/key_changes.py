@@ -36,11 +36,13 @@ def successor(old: ApiKey, raw: str) -> NewKey:
         rate_limit_per_minute=old.rate_limit_per_minute,
         rate_limit_per_day=old.rate_limit_per_day,
         credits=_credits_of(old),
+        quota_key_id=old.quota_id,
+        credits_version=old.credits.version if old.credits else None,
     )
 
 
 def _credits_of(old: ApiKey) -> CreditsSetting | None:
-    # The number last set, as a setting of the new key (see README, credits).
+    # The setting last made, at its version: the store's count of it goes on.
     rule = old.credits
     return None if rule is None else CreditsSetting(rule.remaining, rule.refill)
 

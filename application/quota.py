@@ -87,7 +87,7 @@ class LookAtQuota:
     async def __call__(self, caller: Caller, key_id: int) -> QuotaLook:
         key = await self._keys(caller, key_id)
         try:
-            verdict = await self._store.look(key_subject(key.id), key_policy(key))
+            verdict = await self._store.look(key_subject(key.quota_id), key_policy(key))
         except StoreUnavailable:
             raise ServiceUnavailable("Rate limit service unavailable", retry_after=5) from None
         return QuotaLook(key, verdict)
@@ -107,7 +107,7 @@ class CreditsLeft:
             if key.credits is None:
                 continue
             try:
-                verdict = await self._store.look(key_subject(key.id), key_policy(key))
+                verdict = await self._store.look(key_subject(key.quota_id), key_policy(key))
             except StoreUnavailable:
                 log.warning("quota store unavailable; credits of key %s shown as set", key.id)
                 continue

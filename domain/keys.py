@@ -161,6 +161,13 @@ class ApiKey:
     replaced_by: int | None = None
     # None: unmetered. Otherwise the credits an admin last set (domain/credits.py).
     credits: CreditRule | None = None
+    # The key whose quota this one counts on: its first predecessor in a chain of
+    # rotations (a rotation changes the secret, never what is left); None: its own.
+    quota_key_id: int | None = None
+
+    @property
+    def quota_id(self) -> int:
+        return self.quota_key_id or self.id
 
     @property
     def is_admin(self) -> bool:

@@ -18,7 +18,7 @@ from domain.pagination import PageRequest
 COLUMNS = (
     "id, user_id, name, prefix, permissions, rate_limit, is_active, created_at,"
     " last_used_at, expires_at, rate_limit_per_minute, rate_limit_per_day, replaced_by,"
-    " credits_version, credits_remaining, credits_refill, credits_refill_amount"
+    " credits_version, credits_remaining, credits_refill, credits_refill_amount, quota_key_id"
 )
 # A credits version is the instant credits were set, in epoch microseconds, and always
 # grows (domain/credits.py): the quota store restarts its count from a newer one.
@@ -26,8 +26,8 @@ CREDITS_SET_NOW = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 INSERT_KEY = f"""
 INSERT INTO api_keys (user_id, name, key_hash, prefix, permissions, rate_limit, expires_at,
                       rate_limit_per_minute, rate_limit_per_day, credits_remaining,
-                      credits_refill, credits_refill_amount, credits_version)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {CREDITS_SET_NOW})
+                      credits_refill, credits_refill_amount, quota_key_id, credits_version)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, {CREDITS_SET_NOW}))
 RETURNING {COLUMNS}
 """
 SET_CREDITS = sql.SQL(
@@ -79,6 +79,7 @@ def key_from_row(row: Sequence[Any]) -> ApiKey:
         rate_limit_per_day=row[11],
         replaced_by=row[12],
         credits=credit_rule(*row[13:17]),
+        quota_key_id=row[17],
     )
 
 
@@ -119,6 +120,8 @@ class PostgresApiKeyRepository:
                 new.rate_limit_per_minute,
                 new.rate_limit_per_day,
                 *_credit_columns(new.credits),
+                new.quota_key_id,
+                new.credits_version,
             ),
         )
         row = await cur.fetchone()

@@ -1,14 +1,15 @@
 -- The quota decision in Redis: domain/quota.py and domain/credits.py, step for step,
 -- in one script, so a decision is atomic (Redis runs one script at a time). One hash
 -- per subject (KEYS[1], hash-tagged, so a cluster keeps it in one slot):
---   m_h, m_c / h_h, h_c / d_h, d_c   head bucket and 61 counts ("c1,c2,...") of the
---                                    minute, hour and day windows
+--   m_h, m_p / h_h, h_p / d_h, d_p   head bucket and 61 counts (packed: 61 unsigned
+--                                    32-bit integers) of the minute, hour and day windows
 --   cv, cr, cp                       credits: version, count, refill period
 -- ARGV: now in epoch microseconds ('' = the server's clock), spend (1/0), the minute,
 -- hour and day limits ('' = no such window), the credits' version, number set, refill
 -- interval and refill amount ('' = unmetered / no refill).
--- Returns {admitted, out_of_credits, credits left (-1: unmetered), credits retry
--- (-1: none), then remaining, retry_after, reset_after of each window the key has}.
+-- Returns "admitted,out_of_credits,credits left (-1: unmetered),credits retry (-1:
+-- none)" then ",remaining,retry_after,reset_after" of each window the key has: one
+-- string, so a client reads one reply, not an array of a dozen.
 
 local key = KEYS[1]
 local now_us = tonumber(ARGV[1])
@@ -30,6 +31,9 @@ local stored = {}
 local flat = redis.call('HGETALL', key)
 for i = 1, #flat, 2 do stored[flat[i]] = flat[i + 1] end
 
+-- Packed, not text: one C call reads or writes a window's 61 counts.
+local PACKED = '<' .. string.rep('I4', 61)
+
 local function zeros()
     local c = {}
     for i = 1, 61 do c[i] = 0 end
@@ -40,8 +44,8 @@ end
 local function slide(head_s, counts_s, head)
     if head_s == nil or counts_s == nil then return zeros(), head end
     local old = tonumber(head_s)
-    local c = {}
-    for x in string.gmatch(counts_s, '[^,]+') do c[#c + 1] = tonumber(x) end
+    local c = {struct.unpack(PACKED, counts_s)}
+    c[62] = nil  -- unpack's last value is the position after the counts
     local shift = head - old
     if shift <= 0 then return c, old end
     if shift >= 61 then return zeros(), head end
@@ -126,7 +130,7 @@ local fits = true
 for i = 1, 3 do
     if LIMITS[i] ~= nil then
         local width = SECONDS[i] / 60
-        local c, head = slide(stored[FIELD[i] .. '_h'], stored[FIELD[i] .. '_c'],
+        local c, head = slide(stored[FIELD[i] .. '_h'], stored[FIELD[i] .. '_p'],
             math.floor(now / width))
         windows[i] = {c = c, head = head}
         if sum(c) >= LIMITS[i] then fits = false end
@@ -154,7 +158,7 @@ if admitted then
         if w ~= nil then
             w.c[61] = w.c[61] + 1
             redis.call('HSET', key, FIELD[i] .. '_h', string.format('%d', w.head),
-                FIELD[i] .. '_c', table.concat(w.c, ','))
+                FIELD[i] .. '_p', struct.pack(PACKED, unpack(w.c)))
             longest = SECONDS[i]
         end
     end
@@ -181,4 +185,4 @@ for i = 1, 3 do
         answer[#answer + 1] = reset
     end
 end
-return answer
+return table.concat(answer, ',')

@@ -8,6 +8,9 @@ keeps for a subject is in one slot; <deployment> is this keygate database's own 
 (keygate_secrets 'deployment', made by migration 0015), so two deployments on one
 Redis, or a database dropped and made again, never share counters.
 
+Decisions asked for in one turn of the event loop go to Redis as one pipeline (each
+still its own atomic script); a cluster's go one by one, each to its slot's node.
+
 Any failure to reach Redis is StoreUnavailable; redis-py reconnects on the next
 command, so the store recovers by itself when Redis is back.
 """
@@ -24,10 +27,15 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
+from adapters.batching import TurnBatcher
 from application.ports.errors import StoreUnavailable
 from domain.quota import DAY, HOUR, MINUTE, QuotaDecision, QuotaPolicy, Verdict, WindowStatus
 
 SCRIPT = resources.files(__package__).joinpath("quota.lua").read_text()
+# A pipeline's length: long enough for a full loop turn, short enough to keep the
+# decisions of one batch from waiting on each other's replies for long.
+MAX_BATCH = 256
+Asked = tuple[str, QuotaPolicy]
 
 
 def _arguments(policy: QuotaPolicy, now: datetime | None, spend: bool) -> list[str]:
@@ -49,8 +57,8 @@ def _arguments(policy: QuotaPolicy, now: datetime | None, spend: bool) -> list[s
     ]
 
 
-def _verdict(policy: QuotaPolicy, answer: list[int]) -> Verdict:
-    admitted, out_of_credits, credits, credits_retry, *figures = (int(x) for x in answer)
+def _verdict(policy: QuotaPolicy, answer: bytes) -> Verdict:
+    admitted, out_of_credits, credits, credits_retry, *figures = map(int, answer.split(b","))
     windows = tuple(
         WindowStatus(rule.name, rule.limit, rule.seconds, *figures[3 * i : 3 * i + 3])
         for i, rule in enumerate(policy.windows)
@@ -80,6 +88,8 @@ class RedisQuotaStore:
         self._script: Any = None
         self._namespace: str | None = None
         self._connecting = asyncio.Lock()
+        self._batcher: TurnBatcher[Asked, Verdict] = TurnBatcher(self._pipelined, MAX_BATCH)
+        self._cluster = False
 
     def key_of(self, subject: str, namespace: str) -> str:
         return f"{self._prefix}:{{{namespace}:{subject}}}"
@@ -88,6 +98,10 @@ class RedisQuotaStore:
         self, subject: str, policy: QuotaPolicy, now: datetime | None = None
     ) -> Verdict:
         """`now` is for tests; in service Redis's clock decides, one for every process."""
+        if now is None and self._batcher.serves(asyncio.get_running_loop()):
+            await self._connected()  # a cluster is known before the first batch
+            if not self._cluster:
+                return await self._batcher.submit((subject, policy))
         return await self._run(subject, policy, now, spend=True)
 
     async def look(self, subject: str, policy: QuotaPolicy, now: datetime | None = None) -> Verdict:
@@ -129,10 +143,24 @@ class RedisQuotaStore:
             raise StoreUnavailable(f"quota store unreachable: {exc}") from None
         return _verdict(policy, answer)
 
+    async def _pipelined(self, asked: list[Asked]) -> list[Verdict]:
+        if self._namespace is None:
+            self._namespace = await self._deployment()
+        try:
+            pipe = (await self._connected()).pipeline(transaction=False)
+            for subject, policy in asked:
+                keys = [self.key_of(subject, self._namespace)]
+                await self._script(keys=keys, args=_arguments(policy, None, True), client=pipe)
+            answers = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"quota store unreachable: {exc}") from None
+        return [_verdict(policy, a) for (_, policy), a in zip(asked, answers, strict=True)]
+
     async def _connected(self) -> Any:
-        async with self._connecting:
-            if self._client is None:
-                await self._connect()
+        if self._client is None:  # the lock only while connecting, not on every decision
+            async with self._connecting:
+                if self._client is None:
+                    await self._connect()
         return self._client
 
     async def _connect(self) -> None:
@@ -150,6 +178,7 @@ class RedisQuotaStore:
             # A cluster node: its own client, which follows slots (one per subject here).
             await client.aclose()
             client = RedisCluster.from_url(self._url, **options)
+            self._cluster = True
         self._client = client
         self._script = client.register_script(SCRIPT)
 

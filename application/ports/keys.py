@@ -24,6 +24,10 @@ class NewKey:
     rate_limit_per_minute: int | None = None
     rate_limit_per_day: int | None = None
     credits: CreditsSetting | None = None
+    # A rotation's successor: the quota it carries on, and the version of the credits it
+    # carries (so the store goes on counting instead of starting from the number set).
+    quota_key_id: int | None = None
+    credits_version: int | None = None
 
 
 # What `ApiKeyRepository.update` may set: attribute names of ApiKey.

@@ -87,7 +87,7 @@ class IssuedKeyView(msgspec.Struct, rename="camel"):
     message: str = SAVE_MESSAGE
 
     @classmethod
-    def of(cls, issued: IssuedKey) -> IssuedKeyView:
+    def of(cls, issued: IssuedKey, credits_left: int | None = None) -> IssuedKeyView:
         key = issued.key
         return cls(
             id=key.id,
@@ -99,7 +99,7 @@ class IssuedKeyView(msgspec.Struct, rename="camel"):
             rate_limit=key.rate_limit,
             rate_limit_per_minute=key.rate_limit_per_minute,
             rate_limit_per_day=key.rate_limit_per_day,
-            credits=CreditsView.of(key.credits),
+            credits=CreditsView.of(key.credits, credits_left),
             expires_at=iso(key.expires_at),
             created_at=iso(key.created_at) or "",
         )

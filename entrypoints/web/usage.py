@@ -1,4 +1,5 @@
-"""What a key did: its 24-hour usage chart, and the recent requests of the caller's keys."""
+"""What a key did and has left: its 24-hour usage chart, what each quota window and its
+credits have left, and the recent requests of the caller's keys."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from application.keys import GetKey
+from application.quota import LookAtQuota
 from application.request_log import KeyUsage, RecentRequests
+from domain.errors import ServiceUnavailable
+from domain.keys import Caller
+from domain.quota import Verdict
 from domain.request_log import STATUS_CLASSES
 from entrypoints.http.controllers.common import checked_id
 from entrypoints.web.chart import bar_chart
@@ -28,14 +33,24 @@ async def key_page(
     key_id: FromPath[int],
     get_key: NamedDependency[GetKey],
     key_usage: NamedDependency[KeyUsage],
+    look_at_quota: NamedDependency[LookAtQuota],
 ) -> Template:
     caller = visit.require()
     key = await get_key(caller, checked_id(key_id, "API key"))
     report = await key_usage(caller, key.id)
     return render(
         dashboard, request, visit, "key.html", key=key, report=report,
-        chart=bar_chart(report.hourly),
+        chart=bar_chart(report.hourly), quota=await _quota(look_at_quota, caller, key.id),
     )  # fmt: skip
+
+
+async def _quota(look_at_quota: LookAtQuota, caller: Caller, key_id: int) -> Verdict | None:
+    """The key's quota as GET /api/keys/{id}/quota reads it; None when the store cannot
+    answer: the page still shows the usage, and says the quota is unknown."""
+    try:
+        return (await look_at_quota(caller, key_id)).verdict
+    except ServiceUnavailable:
+        return None
 
 
 @get("/requests", include_in_schema=False)

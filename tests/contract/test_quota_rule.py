@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import pytest
+import redis
 
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.redis.quota import RedisQuotaStore
 from domain.credits import DAILY, MONTHLY, CreditRule, Refill
 from domain.quota import QuotaPolicy, QuotaState, Verdict, decide
-from tests.support.redis import REDIS_URL, redis_prefix
+from tests.support.redis import REDIS_URL, RedisCluster, redis_cluster, redis_prefix
 
 T0 = datetime(2026, 1, 30, 22, 0, 0, tzinfo=UTC)
 STEPS = [0.1, 0.4, 1, 3, 30, 59, 61, 900, 3599, 3700, 40000, 86400, 86400 * 9]
@@ -27,13 +28,20 @@ class TimedStore(Protocol):
     async def look(self, subject: str, policy: QuotaPolicy, now: datetime) -> Verdict: ...
 
 
-@pytest.fixture(params=["postgres", "redis"])
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[RedisCluster]:
+    with redis_cluster() as started:
+        yield started
+
+
+@pytest.fixture(params=["postgres", "redis", "redis-cluster"])
 def store(request: pytest.FixtureRequest) -> Iterator[TimedStore]:
     if request.param == "postgres":
         yield PostgresQuotaStore(request.getfixturevalue("pool"), timeout=5)
         return
-    with redis_prefix() as prefix:
-        yield RedisQuotaStore(REDIS_URL, deployment, timeout=5, prefix=prefix)
+    url = request.getfixturevalue("cluster").url if request.param == "redis-cluster" else REDIS_URL
+    with redis_prefix(url) as prefix:
+        yield RedisQuotaStore(url, deployment, timeout=5, prefix=prefix)
 
 
 async def deployment() -> str:
@@ -91,3 +99,26 @@ async def test_a_clock_behind_the_last_decision_keeps_the_stored_buckets(
     for at in (T0 + timedelta(seconds=200), T0 + timedelta(seconds=100), T0):
         state, expected = decide(state, policy, at.timestamp())
         assert await store.decide("key:clock", policy, at) == expected
+
+
+async def test_on_a_cluster_subjects_spread_over_the_nodes_and_each_stays_whole(
+    cluster: RedisCluster,
+) -> None:
+    store = RedisQuotaStore(cluster.url, deployment, timeout=5, prefix="spread")
+    policy = QuotaPolicy.of(per_hour=3, per_minute=2)
+    try:
+        for i in range(24):
+            for _ in range(3):
+                await store.decide(f"key:spread{i}", policy, T0)
+            assert (await store.look(f"key:spread{i}", policy, T0)).remaining == 0
+    finally:
+        await store.stop()
+    found: list[str] = []
+    holders = 0
+    for port in cluster.ports:
+        with redis.Redis(port=port) as node:
+            keys = [k.decode() for k in node.scan_iter(match="spread:*")]
+        found += keys
+        holders += bool(keys)
+    assert len(found) == 24  # one hash per subject: its windows and credits in one slot
+    assert holders >= 2

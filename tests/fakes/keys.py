@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from application.ports.errors import StoreUnavailable
 from application.ports.keys import UPDATABLE, NewKey
 from domain.audit import AuditEvent
+from domain.credits import CreditRule
 from domain.keys import ApiKey, Permission, UserId
 from domain.pagination import PageRequest
 from tests.fakes.audit import InMemoryAuditLog, PendingEvents
@@ -71,6 +72,8 @@ class InMemoryKeys:
             expires_at=new.expires_at,
             rate_limit_per_minute=new.rate_limit_per_minute,
             rate_limit_per_day=new.rate_limit_per_day,
+            credits=_rule(new, self.clock.now()),
+            quota_key_id=new.quota_key_id,
         )
         self.rows[key_id] = (key, new.key_hash)
         return key
@@ -149,3 +152,10 @@ def make_caller(user_id: UserId, *permissions: Permission, rate_limit: int = 100
         is_active=True,
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
+
+
+def _rule(new: NewKey, now: datetime) -> CreditRule | None:
+    if new.credits is None:
+        return None
+    version = new.credits_version or int(now.timestamp() * 1e6)
+    return CreditRule(version, new.credits.remaining, new.credits.refill)

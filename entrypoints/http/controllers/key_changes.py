@@ -68,7 +68,8 @@ class OptionalBody(Operation):
     "with gracePeriodSeconds 0 (the default) the old key is revoked at once; otherwise it "
     "keeps working until min(now + grace, its own expiresAt) and then answers 401 API key "
     "expired. Rotating a key that is revoked, expired or already rotated (in its grace "
-    "period) is a 409; of concurrent rotations of one key exactly one succeeds.",
+    "period) is a 409; of concurrent rotations of one key exactly one succeeds. The new key "
+    "counts on the old key's windows and credits (a grace period shares them).",
     tags=["keys"],
     operation_class=OptionalBody,
 )
@@ -76,13 +77,17 @@ async def rotate_key(
     request: Request[Any, Any, Any],
     key_id: KeyId,
     rotate_key: NamedDependency[RotateKey],
+    credits_left: NamedDependency[CreditsLeft],
     data: JSONBody[RotateBody | None] = None,
 ) -> Response[IssuedKeyView]:
     grace = 0 if data is None else data.grace_period_seconds
     issued = await rotate_key(
         caller_of(request), path_id(key_id, "API key"), grace, origin=origin_of(request)
     )
-    return present(request, IssuedKeyView.of(issued), status=201, headers=NO_STORE)
+    # What is left of the quota the new key carries on, not the number last set.
+    left = await credits_left([issued.key])
+    view = IssuedKeyView.of(issued, left.get(issued.key.id))
+    return present(request, view, status=201, headers=NO_STORE)
 
 
 @patch(

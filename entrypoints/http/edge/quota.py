@@ -42,7 +42,7 @@ class Quota(Layer):
         if route is not None and route.access.rate_limited:
             key = exchange.context.api_key
             if key is not None:
-                await self._decide(exchange, key_subject(key.id), key_policy(key))
+                await self._decide(exchange, key_subject(key.quota_id), key_policy(key))
             elif exchange.method in route.access.per_ip:
                 ip = exchange.context.client_ip or "unknown"
                 await self._decide(exchange, ip_subject(ip), QuotaPolicy.hourly(self._per_ip_limit))
