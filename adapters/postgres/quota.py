@@ -1,9 +1,17 @@
-"""The quota store: quota_decide_n (functions/quota.sql), batched per event-loop turn.
+"""The quota store: quota_lease_n (functions/quota_lease.sql), batched per event-loop
+turn, with leases.
 
 Requests that ask for a decision in the same turn of this process's event loop share
-one connection checkout and one statement (quota_decide_many); a lone request still
+one connection checkout and one statement (quota_lease_many); a lone request still
 gets its answer in one round trip. Exactness is the SQL function's: each subject's
 row is locked while it is decided.
+
+Far from a subject's limits the statement also leases this worker a block of
+admissions, counted in the database at once (adapters/postgres/quota_lease.py): the
+requests after it are admitted here, with no statement, until the block is used up or
+its buckets end. What is left of a lease is given back with the subject's next
+statement, by `return_expired` (a background task calls it every second) or, at
+shutdown, by `return_all`.
 
 The batch belongs to the event loop that first used the store: a future may only be
 resolved on its own loop, so a caller on any other loop (a test, a CLI) gets a
@@ -13,21 +21,54 @@ statement of its own instead of joining.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.postgres.quota_lease import FIRST_WANT, Lease
 from application.ports.errors import StoreUnavailable
 from domain.quota import DAY, HOUR, MINUTE, QuotaDecision, QuotaPolicy, Verdict, WindowStatus
+
+log = logging.getLogger(__name__)
 
 COLUMNS = "admitted, remaining, retry_after, reset_after, credits_remaining,"
 COLUMNS += " credits_retry_after, out_of_credits"
 DECIDE = f"SELECT {COLUMNS} FROM quota_decide_n(%s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)"
-DECIDE_MANY = f"SELECT ord, {COLUMNS} FROM quota_decide_many(%s, %s, %s, %s, %s, %s, %s, %s)"
+LEASE_MANY = (
+    f"SELECT ord, {COLUMNS}, lease, lease_at, lease_until FROM quota_lease_many("
+    + ", ".join(["%s"] * 12)
+    + ")"
+)
 MAX_BATCH = 256
 
 Pending = tuple[str, QuotaPolicy, "asyncio.Future[Verdict]"]
+
+
+class Entry:
+    """One subject's part of a batch: its decisions, the lease asked for, the lease
+    given back."""
+
+    __slots__ = ("back", "futures", "policy", "subject", "want")
+
+    def __init__(self, subject: str, policy: QuotaPolicy, want: int, back: Lease | None) -> None:
+        self.subject = subject
+        self.policy = policy
+        self.futures: list[asyncio.Future[Verdict]] = []
+        self.want = want
+        self.back = back
+
+    def arguments(self) -> tuple[Any, ...]:
+        back = self.back
+        return (
+            self.subject,
+            *_arguments(self.policy),
+            len(self.futures),
+            self.want,
+            back.left if back else 0,
+            back.at if back else None,
+        )
 
 
 def _arguments(policy: QuotaPolicy) -> tuple[Any, ...]:
@@ -55,6 +96,15 @@ def _verdict(policy: QuotaPolicy, row: tuple[Any, ...]) -> Verdict:
     return Verdict(admitted, windows, credits, credits_retry, out_of_credits)
 
 
+def _fail(futures: list[asyncio.Future[Verdict]], exc: BaseException) -> None:
+    for future in futures:
+        if not future.done():
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+
+
 class PostgresQuotaStore:
     def __init__(self, pool: AsyncConnectionPool, timeout: float) -> None:
         self._pool = pool
@@ -62,17 +112,23 @@ class PostgresQuotaStore:
         self._pending: list[Pending] = []
         self._running: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._leases: dict[str, Lease] = {}
+        self._asking: set[str] = set()  # subjects with a lease asked for, not yet answered
+        self._closing = False
 
     async def decide(
         self, subject: str, policy: QuotaPolicy, now: datetime | None = None
     ) -> Verdict:
-        """`now` is for tests (one call, that instant); in service the database's clock
-        decides, one clock for every process."""
+        """`now` is for tests (one call, that instant, no lease); in service the
+        database's clock decides, one clock for every process."""
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
         if now is not None or loop is not self._loop:
             return await self._one(subject, policy, now, spend=True)
+        lease = self._leases.get(subject)
+        if lease is not None and lease.usable(policy, loop.time()):
+            return lease.admit(loop.time())
         future: asyncio.Future[Verdict] = loop.create_future()
         self._pending.append((subject, policy, future))
         if len(self._pending) == 1:
@@ -81,6 +137,7 @@ class PostgresQuotaStore:
         return await future
 
     async def look(self, subject: str, policy: QuotaPolicy, now: datetime | None = None) -> Verdict:
+        """The database's count: what is leased to workers counts as spent until given back."""
         return await self._one(subject, policy, now, spend=False)
 
     async def take(self, subject: str, limit: int, now: datetime | None = None) -> QuotaDecision:
@@ -91,40 +148,107 @@ class PostgresQuotaStore:
             verdict.admitted, limit, hour.remaining, hour.retry_after, hour.reset_after
         )
 
+    async def return_expired(self) -> None:
+        """Give back what is left of every lease whose buckets have ended."""
+        now = asyncio.get_running_loop().time()
+        await self._give_back(lambda lease: now >= lease.until)
+
+    async def return_all(self) -> None:
+        """At shutdown: give back every lease, and lease nothing more."""
+        self._closing = True
+        if self._running:  # a lease still on its way is given back too
+            await asyncio.wait(set(self._running), timeout=self._timeout)
+        await self._give_back(lambda lease: True)
+
+    async def _give_back(self, due: Any) -> None:
+        entries = []
+        for subject, lease in list(self._leases.items()):
+            if subject not in self._asking and due(lease):
+                del self._leases[subject]
+                if lease.left > 0:
+                    entries.append(Entry(subject, lease.policy, 0, lease))
+        if entries:
+            try:
+                await self._run(entries, asyncio.get_running_loop().time())
+            except StoreUnavailable as exc:
+                # Not given back: counted until its buckets leave the windows.
+                log.warning("quota leases not given back: %s", exc)
+
     def _send_batch(self) -> None:
         batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
         if self._pending:
             asyncio.get_running_loop().call_soon(self._send_batch)
-        task = asyncio.ensure_future(self._run(batch))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        entries = self._entries(batch)
+        if entries:
+            task = asyncio.ensure_future(self._decide_batch(entries))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
-    async def _run(self, batch: list[Pending]) -> None:
-        # One order for every batch in every process: rows are locked in that order.
-        ordered = sorted(batch, key=lambda p: p[0])
-        columns = list(zip(*(_arguments(p[1]) for p in ordered), strict=True))
+    def _entries(self, batch: list[Pending]) -> list[Entry]:
+        """The batch by subject and policy, in one order for every batch in every process
+        (rows are locked in that order). A request a lease made since can admit is
+        answered at once; a lease that can no longer be used goes back with its subject."""
+        now = asyncio.get_running_loop().time()
+        entries: dict[tuple[str, QuotaPolicy], Entry] = {}
+        given: list[Entry] = []
+        for subject, policy, future in batch:
+            if future.done():
+                continue
+            lease = self._leases.get(subject)
+            if lease is not None and lease.usable(policy, now):
+                future.set_result(lease.admit(now))
+                continue
+            entry = entries.get((subject, policy))
+            if entry is None:
+                entry = entries[(subject, policy)] = self._entry(subject, policy, given)
+            entry.futures.append(future)
+        # Stable: a lease given back in an entry of its own goes before its subject's
+        # decisions.
+        return sorted(given + list(entries.values()), key=lambda e: e.subject)
+
+    def _entry(self, subject: str, policy: QuotaPolicy, given: list[Entry]) -> Entry:
+        lease = self._leases.pop(subject, None)
+        want = 0
+        if subject not in self._asking and not self._closing:
+            want = lease.next_want() if lease else FIRST_WANT
+            self._asking.add(subject)
+        back = None
+        if lease is not None and lease.left > 0:
+            if lease.policy == policy:
+                back = lease
+            else:  # its counts are in the windows of the policy it was made under
+                given.append(Entry(subject, lease.policy, 0, lease))
+        return Entry(subject, policy, want, back)
+
+    async def _decide_batch(self, entries: list[Entry]) -> None:
+        asked = asyncio.get_running_loop().time()
         try:
-            async with self._pool.connection(timeout=self._timeout) as conn:
-                cur = await conn.execute(
-                    DECIDE_MANY, ([p[0] for p in ordered], *(list(c) for c in columns))
-                )
-                rows = await cur.fetchall()
+            await self._run(entries, asked)
         except StoreUnavailable as exc:
-            for _, _, future in ordered:
-                if not future.done():
-                    future.set_exception(StoreUnavailable(str(exc)))
-            return
+            _fail([f for e in entries for f in e.futures], StoreUnavailable(str(exc)))
         except BaseException as exc:
-            for _, _, future in ordered:
-                if not future.done():
-                    if isinstance(exc, asyncio.CancelledError):
-                        future.cancel()
-                    else:
-                        future.set_exception(exc)
+            _fail([f for e in entries for f in e.futures], exc)
             raise
-        for (_, policy, future), row in zip(ordered, rows, strict=True):
-            if not future.done():
-                future.set_result(_verdict(policy, row[1:]))
+        finally:
+            for entry in entries:
+                if entry.want:
+                    self._asking.discard(entry.subject)
+
+    async def _run(self, entries: list[Entry], asked: float) -> None:
+        columns = list(zip(*(e.arguments() for e in entries), strict=True))
+        async with self._pool.connection(timeout=self._timeout) as conn:
+            cur = await conn.execute(LEASE_MANY, [list(c) for c in columns])
+            rows = await cur.fetchall()
+        answers = iter(rows)
+        for entry in entries:
+            verdict = None
+            for future in entry.futures:
+                row = next(answers)
+                verdict = _verdict(entry.policy, row[1:8])
+                if not future.done():
+                    future.set_result(verdict)
+            if verdict is not None and row[8]:
+                self._leases[entry.subject] = Lease.made(entry.policy, verdict, row[8:], asked)
 
     async def _one(
         self, subject: str, policy: QuotaPolicy, now: datetime | None, *, spend: bool

@@ -107,6 +107,12 @@ class RedisQuotaStore:
     async def look(self, subject: str, policy: QuotaPolicy, now: datetime | None = None) -> Verdict:
         return await self._run(subject, policy, now, spend=False)
 
+    async def return_expired(self) -> None:
+        """Nothing to give back: the script decides every request (no leases here)."""
+
+    async def return_all(self) -> None:
+        """Nothing to give back: the script decides every request (no leases here)."""
+
     async def take(self, subject: str, limit: int, now: datetime | None = None) -> QuotaDecision:
         verdict = await self.decide(subject, QuotaPolicy.hourly(limit), now)
         hour = verdict.windows[0]

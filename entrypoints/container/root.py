@@ -65,6 +65,8 @@ PARTITION_CHECK_SECONDS = 3600.0
 RETENTION_PURGE_SECONDS = 300.0
 # Every write appends a count delta; folding them often keeps a total a sum of few rows.
 COUNT_COMPACTION_SECONDS = 5.0
+# Leases end with their buckets (a second, a minute); what is left goes back this often.
+QUOTA_LEASE_RETURN_SECONDS = 1.0
 
 
 def identity_provider_of(settings: Settings) -> OidcClient | None:
@@ -172,6 +174,13 @@ class Container(containers.DeclarativeContainer):
             interval=settings.provided.log_flush_interval,
             job=request_log_sink.provided.flush,
             final=request_log_sink.provided.drain,
+        ),
+        providers.Singleton(
+            PeriodicTask,
+            name="quota-lease-return",
+            interval=QUOTA_LEASE_RETURN_SECONDS,
+            job=quota_store.provided.return_expired,
+            final=quota_store.provided.return_all,
         ),
         providers.Singleton(
             PeriodicTask,

@@ -93,3 +93,35 @@ async def test_the_minute_refuses_and_the_hour_does_not_move_across_processes(
     assert Counter(r.status_code for r in responses) == {200: 3, 429: 9}
     windows = {w["name"]: w["remaining"] for w in seen.json()["windows"]}
     assert windows == {"minute": 0, "hourly": 97, "daily": 497}
+
+
+async def test_leases_over_two_processes_never_admit_more_than_the_limit(
+    db: str, open_container: Container
+) -> None:
+    """Far from its limit a key is leased to each process a block at a time (PostgreSQL
+    store): racing both past the limit admits no more than it, and what a process had
+    left of its lease goes back when it stops."""
+    key = await issue(open_container, rate_limit=2000)
+    admin = await issue(open_container, "root", ("admin",))
+    env = {"WORKERS": "1"}
+    responses: list[httpx.Response] = []
+
+    async def client(http: httpx.AsyncClient, server: ServerProcess) -> None:
+        for _ in range(80):
+            responses.append(await http.get(f"{server.url}/api/keys", headers=bearer(key)))
+
+    with running_server(db, env) as a, running_server(db, env) as b:
+        async with httpx.AsyncClient(timeout=30) as http:
+            await asyncio.gather(*(client(http, (a, b)[i % 2]) for i in range(32)))
+        a.stop(group=True)
+        b.stop(group=True)
+    statuses = Counter(r.status_code for r in responses)
+    assert set(statuses) == {200, 429} and statuses[200] <= 2000
+    # Refused only when the admitted and what the two leases held reached the limit.
+    assert statuses[200] >= 2000 - 2 * (2000 // 64)
+    remaining = sorted(int(r.headers["x-ratelimit-remaining"]) for r in responses if r.is_success)
+    assert remaining[0] >= 0 and remaining[-1] == 1999
+    with running_server(db, env) as c:
+        async with httpx.AsyncClient(timeout=10) as http:
+            seen = await http.get(f"{c.url}/api/keys/{key.key.id}/quota", headers=bearer(admin))
+    assert seen.json()["windows"][0]["remaining"] == 2000 - statuses[200]

@@ -89,8 +89,9 @@ $$;
 
 -- The takes of one subject that arrive in one batch are decided together: one row
 -- lock, one read and at most one write of the subject's row, instead of one of each
--- per request (see README.md, rate limiting). p_minute / p_day NULL: no such window;
--- p_cv NULL: not metered. p_spend false: a look, which counts and writes nothing.
+-- per request (see docs/internals.md, rate limiting). p_minute / p_day NULL: no such
+-- window; p_cv NULL: not metered. p_spend false: a look, which counts and writes
+-- nothing. The arithmetic is quota_lease_n's (quota_lease.sql), asked for no lease.
 CREATE OR REPLACE FUNCTION quota_decide_n(
     p_subject text, p_minute integer, p_hour integer, p_day integer,
     p_cv bigint, p_cset integer, p_cinterval text, p_camount integer,
@@ -100,90 +101,11 @@ RETURNS TABLE (admitted boolean, remaining integer[], retry_after integer[],
                reset_after integer[], credits_remaining integer,
                credits_retry_after integer, out_of_credits boolean)
 LANGUAGE plpgsql AS $$
-DECLARE
-    now_s double precision := extract(epoch FROM coalesce(p_now, clock_timestamp()));
-    r quota_windows%ROWTYPE;
-    mh bigint := floor(now_s);
-    hh bigint := floor(now_s / 60);
-    dh bigint := floor(now_s / 1440);
-    mc integer[]; hc integer[]; dc integer[];
-    cv bigint; cr integer; cp integer;
-    period integer := quota_period(p_cinterval, now_s);
-    fits boolean; has_credit boolean;
-    taken integer := 0;
-    s record;
 BEGIN
-    -- Quota rows are rebuilt within the window; a crash may lose the last few hundred
-    -- ms of counts, and in exchange a hot key does not wait for fsync.
-    PERFORM set_config('synchronous_commit', 'off', true);
-    IF p_spend THEN
-        SELECT * INTO r FROM quota_windows w WHERE w.subject = p_subject FOR UPDATE;
-        IF NOT FOUND THEN
-            INSERT INTO quota_windows (subject, head_minute, counts)
-            VALUES (p_subject, hh, array_fill(0, ARRAY[61])) ON CONFLICT (subject) DO NOTHING;
-            SELECT * INTO r FROM quota_windows w WHERE w.subject = p_subject FOR UPDATE;
-        END IF;
-    ELSE
-        SELECT * INTO r FROM quota_windows w WHERE w.subject = p_subject;
-    END IF;
-    -- A clock behind the row's last write keeps the row's buckets (as the model does).
-    mh := greatest(mh, r.minute_head);
-    hh := greatest(hh, r.head_minute);
-    dh := greatest(dh, r.day_head);
-    mc := quota_slide(r.minute_head, r.minute_counts, mh);
-    hc := quota_slide(r.head_minute, r.counts, hh);
-    dc := quota_slide(r.day_head, r.day_counts, dh);
-    -- The admin's newer number, then a refill due since, else the count kept here.
-    cv := r.credits_version; cr := r.credits_remaining; cp := r.credits_period;
-    IF p_cv IS NOT NULL AND (cv IS NULL OR p_cv > cv) THEN
-        -- The number set belongs to the period it was set in (p_cv: epoch microseconds).
-        cv := p_cv; cr := p_cset;
-        cp := quota_period(p_cinterval, p_cv::double precision / 1e6::double precision);
-    END IF;
-    IF p_cv IS NOT NULL AND p_cinterval IS NOT NULL AND period > cp THEN
-        cr := p_camount; cp := period;
-    END IF;
-
-    FOR k IN 1 .. p_n LOOP
-        fits := (p_minute IS NULL OR (SELECT sum(x) FROM unnest(mc) x) < p_minute)
-            AND (SELECT sum(x) FROM unnest(hc) x) < p_hour
-            AND (p_day IS NULL OR (SELECT sum(x) FROM unnest(dc) x) < p_day);
-        has_credit := p_cv IS NULL OR cr > 0;
-        admitted := p_spend AND fits AND has_credit;
-        IF admitted THEN
-            mc[61] := mc[61] + 1; hc[61] := hc[61] + 1; dc[61] := dc[61] + 1;
-            IF p_cv IS NOT NULL THEN cr := cr - 1; END IF;
-            taken := taken + 1;
-        END IF;
-        remaining := '{}'; retry_after := '{}'; reset_after := '{}';
-        FOR s IN
-            SELECT st.* FROM (VALUES (1, p_minute, 60, mh, mc), (2, p_hour, 3600, hh, hc),
-                                     (3, p_day, 86400, dh, dc)) AS v(o, lim, w, head, c),
-                 LATERAL quota_status(v.lim, v.w, v.head, v.c, now_s) AS st
-            WHERE v.lim IS NOT NULL ORDER BY v.o
-        LOOP
-            remaining := remaining || s.remaining;
-            retry_after := retry_after || s.retry_after;
-            reset_after := reset_after || s.reset_after;
-        END LOOP;
-        out_of_credits := p_spend AND fits AND NOT has_credit;
-        credits_remaining := CASE WHEN p_cv IS NOT NULL THEN cr END;
-        credits_retry_after := CASE WHEN out_of_credits AND p_cinterval IS NOT NULL THEN
-            greatest(1, ceil(quota_period_start(p_cinterval, period + 1) - now_s))::integer END;
-        RETURN NEXT;
-    END LOOP;
-
-    IF taken > 0 THEN
-        -- A window the subject does not have is left as it was.
-        UPDATE quota_windows SET
-            minute_head = CASE WHEN p_minute IS NULL THEN minute_head ELSE mh END,
-            minute_counts = CASE WHEN p_minute IS NULL THEN minute_counts ELSE mc END,
-            head_minute = hh, counts = hc,
-            day_head = CASE WHEN p_day IS NULL THEN day_head ELSE dh END,
-            day_counts = CASE WHEN p_day IS NULL THEN day_counts ELSE dc END,
-            credits_version = cv, credits_remaining = cr, credits_period = cp
-        WHERE subject = p_subject;
-    END IF;
+    RETURN QUERY SELECT d.admitted, d.remaining, d.retry_after, d.reset_after,
+                        d.credits_remaining, d.credits_retry_after, d.out_of_credits
+      FROM quota_lease_n(p_subject, p_minute, p_hour, p_day, p_cv, p_cset, p_cinterval,
+                         p_camount, p_n, 0, 0, NULL, p_now, p_spend) d;
 END $$;
 
 -- Callers sort the subjects, so one subject's decisions are adjacent (and concurrent
