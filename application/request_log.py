@@ -3,45 +3,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from application.keys import GetKey, ListKeys
+from application.keys import ListKeys
 from application.ports.clock import Clock
 from application.ports.request_log import RequestLogPruner, RequestLogQueries
 from domain.keys import Caller, is_admin
 from domain.pagination import MAX_LIMIT, PageRequest
-from domain.request_log import (
-    STATUS_CLASSES,
-    USAGE_WINDOW,
-    KeyUsageReport,
-    LoggedRequest,
-    PruneResult,
-    hourly_series,
-    status_class,
-)
-
-
-class KeyUsage:
-    def __init__(self, keys: GetKey, queries: RequestLogQueries, clock: Clock) -> None:
-        self._keys = keys
-        self._queries = queries
-        self._clock = clock
-
-    async def __call__(self, caller: Caller, key_id: int) -> KeyUsageReport:
-        key = await self._keys(caller, key_id)
-        now = self._clock.now()
-        counts = await self._queries.usage_counts(key.id, now - USAGE_WINDOW)
-        by_status = dict.fromkeys(STATUS_CLASSES, 0)
-        for code, count in counts.by_status_code.items():
-            label = status_class(code)
-            if label:
-                by_status[label] += count
-        return KeyUsageReport(
-            key_id=key.id,
-            total=sum(counts.by_status_code.values()),
-            hourly=hourly_series(counts.by_hour, now),
-            by_status=by_status,
-            p50_ms=counts.p50_ms,
-            p95_ms=counts.p95_ms,
-        )
+from domain.request_log import LoggedRequest, PruneResult
 
 
 class RecentRequests:

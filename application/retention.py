@@ -3,14 +3,15 @@
 Idempotency records are kept 24 h (the contract's promise) and then go. A webhook
 event goes, with its deliveries and their attempts, once every delivery of it has
 ended (succeeded, or failed for good) longer ago than the retention. Audit events go
-once they are older than theirs (AUDIT_RETENTION_DAYS).
+once they are older than theirs (AUDIT_RETENTION_DAYS), usage rollups once their hour
+is (USAGE_RETENTION_DAYS; they outlive the raw request log, which `logs prune` keeps).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import timedelta
 
 from application.ports.clock import Clock
@@ -24,6 +25,7 @@ class PurgeResult:
     idempotency_keys: int
     webhook_events: int
     audit_events: int = 0
+    usage_rollups: int = 0
 
 
 class PurgeExpired:
@@ -38,6 +40,7 @@ class PurgeExpired:
         *,
         webhook_retention: timedelta,
         audit_retention: timedelta,
+        usage_retention: timedelta = timedelta(days=400),
         batch: int = 1000,
         max_batches: int = 50,
     ) -> None:
@@ -45,6 +48,7 @@ class PurgeExpired:
         self._clock = clock
         self._webhook_retention = webhook_retention
         self._audit_retention = audit_retention
+        self._usage_retention = usage_retention
         self._batch = batch
         self._max_batches = max_batches
 
@@ -52,6 +56,7 @@ class PurgeExpired:
         now = self._clock.now()
         ended_before = now - self._webhook_retention
         audit_before = now - self._audit_retention
+        usage_before = now - self._usage_retention
         result = PurgeResult(
             idempotency_keys=await self._in_batches(self._records.delete_expired_idempotency_keys),
             webhook_events=await self._in_batches(
@@ -60,14 +65,18 @@ class PurgeExpired:
             audit_events=await self._in_batches(
                 lambda limit: self._records.delete_old_audit_events(audit_before, limit)
             ),
+            usage_rollups=await self._in_batches(
+                lambda limit: self._records.delete_old_usage_rollups(usage_before, limit)
+            ),
         )
-        if result.idempotency_keys or result.webhook_events or result.audit_events:
+        if any(astuple(result)):
             log.info(
                 "retention: deleted %d expired idempotency records, %d webhook events"
-                " (with their deliveries) and %d audit events",
+                " (with their deliveries), %d audit events and %d usage rollup rows",
                 result.idempotency_keys,
                 result.webhook_events,
                 result.audit_events,
+                result.usage_rollups,
             )
         return result
 

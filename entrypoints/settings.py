@@ -146,10 +146,15 @@ class Settings:
     webhook_delivery_retention_days: int = 7
     webhook_max_per_user: int = 25
     audit_retention_days: int = 365
+    usage_retention_days: int = 400
 
     @property
     def audit_retention(self) -> timedelta:
         return timedelta(days=self.audit_retention_days)
+
+    @property
+    def usage_retention(self) -> timedelta:
+        return timedelta(days=self.usage_retention_days)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -200,6 +205,7 @@ class Settings:
             ),
             webhook_max_per_user=_int(env, "WEBHOOK_MAX_PER_USER", 25, 1, 10_000),
             audit_retention_days=_int(env, "AUDIT_RETENTION_DAYS", 365, 1, 36500),
+            usage_retention_days=_int(env, "USAGE_RETENTION_DAYS", 400, 1, 36500),
         )
         return settings.validate()
 

@@ -29,6 +29,7 @@ TABLES = ("request_logs", "resources", "idempotency_keys", "quota_windows", "api
 TABLES += ("webhook_attempts", "webhook_deliveries", "webhook_events", "webhooks")
 TABLES += ("dashboard_sessions",)
 TABLES += ("audit_events",)
+TABLES += ("usage_status", "usage_status_deltas", "usage_latency", "usage_latency_deltas")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""request_logs read back: a key's usage, the dashboard's recent requests, and pruning
+"""request_logs read back: the dashboard's recent requests, and pruning
 (whole daily partitions where possible)."""
 
 from __future__ import annotations
@@ -9,21 +9,8 @@ from datetime import UTC, datetime, timedelta
 from psycopg import sql
 
 from adapters.postgres.pool import KeygatePool
-from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry, UsageCounts
+from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry
 
-USAGE_BY_HOUR = """
-SELECT date_trunc('hour', created_at), count(*) FROM request_logs
-WHERE api_key_id = %s AND created_at >= %s GROUP BY 1
-"""
-USAGE_BY_STATUS = """
-SELECT status_code, count(*) FROM request_logs
-WHERE api_key_id = %s AND created_at >= %s GROUP BY 1
-"""
-USAGE_LATENCY = """
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms),
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms)
-FROM request_logs WHERE api_key_id = %s AND created_at >= %s
-"""
 RECENT = """
 SELECT id, method, path, status_code, response_time_ms, ip_address, api_key_id, created_at
 FROM request_logs
@@ -46,19 +33,6 @@ def _partition_end(name: str) -> datetime:
 class PostgresRequestLogQueries:
     def __init__(self, pool: KeygatePool) -> None:
         self._pool = pool
-
-    async def usage_counts(self, key_id: int, since: datetime) -> UsageCounts:
-        async with self._pool.connection() as conn:
-            hours = await (await conn.execute(USAGE_BY_HOUR, (key_id, since))).fetchall()
-            statuses = await (await conn.execute(USAGE_BY_STATUS, (key_id, since))).fetchall()
-            latency = await (await conn.execute(USAGE_LATENCY, (key_id, since))).fetchone()
-        p50, p95 = latency if latency else (None, None)
-        return UsageCounts(
-            by_hour={hour.astimezone(UTC): count for hour, count in hours},
-            by_status_code={code: count for code, count in statuses},
-            p50_ms=None if p50 is None else round(float(p50), 3),
-            p95_ms=None if p95 is None else round(float(p95), 3),
-        )
 
     async def recent(
         self, key_ids: Sequence[int] | None, status_class: int | None, limit: int

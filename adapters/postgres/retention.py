@@ -51,6 +51,20 @@ WITH old AS (
 DELETE FROM audit_events a USING old WHERE a.id = old.id
 """
 
+# Oldest hours first, by the index on hour. Deltas of such old hours still waiting for
+# the compaction become rollup rows then, and go in a later run.
+DELETE_OLD_USAGE = """
+WITH old AS (
+    SELECT api_key_id, hour, {column} FROM {table} WHERE hour < %(before)s
+    ORDER BY hour LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+DELETE FROM {table} u USING old
+WHERE u.api_key_id = old.api_key_id AND u.hour = old.hour AND u.{column} = old.{column}
+"""
+DELETE_OLD_USAGE_STATUS = DELETE_OLD_USAGE.format(table="usage_status", column="status_code")
+DELETE_OLD_USAGE_LATENCY = DELETE_OLD_USAGE.format(table="usage_latency", column="bucket")
+
 
 class PostgresExpiredRecords:
     def __init__(self, pool: AsyncConnectionPool) -> None:
@@ -65,6 +79,13 @@ class PostgresExpiredRecords:
 
     async def delete_old_audit_events(self, before: datetime, limit: int) -> int:
         return await self._delete(DELETE_OLD_AUDIT_EVENTS, {"before": before, "limit": limit})
+
+    async def delete_old_usage_rollups(self, before: datetime, limit: int) -> int:
+        deleted = await self._delete(DELETE_OLD_USAGE_STATUS, {"before": before, "limit": limit})
+        if deleted < limit:
+            params = {"before": before, "limit": limit - deleted}
+            deleted += await self._delete(DELETE_OLD_USAGE_LATENCY, params)
+        return deleted
 
     async def _delete(self, statement: str, params: dict[str, Any]) -> int:
         async with self._pool.connection() as conn:

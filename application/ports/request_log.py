@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry, UsageCounts
+from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry
 
 
 class RequestLogSink(Protocol):
@@ -17,10 +17,6 @@ class RequestLogSink(Protocol):
 
 
 class RequestLogQueries(Protocol):
-    async def usage_counts(self, key_id: int, since: datetime) -> UsageCounts:
-        """The key's requests logged since `since`."""
-        ...
-
     async def recent(
         self, key_ids: Sequence[int] | None, status_class: int | None, limit: int
     ) -> Sequence[LoggedRequest]:

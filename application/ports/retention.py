@@ -19,3 +19,8 @@ class ExpiredRecords(Protocol):
     async def delete_old_audit_events(self, before: datetime, limit: int) -> int:
         """Delete up to `limit` audit events dated before `before`; returns how many."""
         ...
+
+    async def delete_old_usage_rollups(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` usage rollup rows of the hours before `before` (of both
+        kinds together); returns how many."""
+        ...

@@ -15,6 +15,7 @@ from entrypoints.cli import demo as demo_commands
 from entrypoints.cli import keys as keys_commands
 from entrypoints.cli import logs as logs_commands
 from entrypoints.cli import port
+from entrypoints.cli import usage as usage_commands
 from entrypoints.cli import webhooks as webhooks_commands
 from entrypoints.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError, Parser, positive_int
 from entrypoints.cli.database import database
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     logs_commands.add_commands(commands)
     webhooks_commands.add_commands(commands)
     audit_commands.add_commands(commands)
+    usage_commands.add_commands(commands)
     return parser
 
 

@@ -30,6 +30,7 @@ from adapters.postgres.retention import PostgresExpiredRecords
 from adapters.postgres.secrets import PostgresDeployment, PostgresSecrets
 from adapters.postgres.sessions import PostgresSessionStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
+from adapters.postgres.usage import PostgresUsageRollups
 from adapters.postgres.webhooks import PostgresDeliveryQueue
 from adapters.redis.quota import RedisQuotaStore
 from application.audit import ListAudit
@@ -37,7 +38,7 @@ from application.health import CheckHealth, CheckReadiness, ShutdownState
 from application.key_changes import RotateKey, UpdateKey
 from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey
 from application.quota import CheckQuota, CreditsLeft, LookAtQuota
-from application.request_log import KeyUsage, PruneRequestLogs, RecentRequests
+from application.request_log import PruneRequestLogs, RecentRequests
 from application.resources import (
     CreateResource,
     DeleteResource,
@@ -48,6 +49,7 @@ from application.resources import (
 )
 from application.retention import PurgeExpired
 from application.sessions import CheckSession, EndSession, PurgeExpiredSessions, StartSession
+from application.usage import KeyUsage, RebuildUsage, UsageOverview
 from application.webhooks import (
     DispatchWebhooks,
     ListDeliveries,
@@ -63,7 +65,7 @@ from entrypoints.web.session import SessionCodec
 VERSION = "1.0.0"
 PARTITION_CHECK_SECONDS = 3600.0
 RETENTION_PURGE_SECONDS = 300.0
-# Every write appends a count delta; folding them often keeps a total a sum of few rows.
+# Writes append count deltas (resource counts, usage); folding them keeps sums short.
 COUNT_COMPACTION_SECONDS = 5.0
 # Leases end with their buckets (a second, a minute); what is left goes back this often.
 QUOTA_LEASE_RETURN_SECONDS = 1.0
@@ -121,6 +123,7 @@ class Container(containers.DeclarativeContainer):
         PostgresRequestLogSink, pool=pool, max_buffer=settings.provided.log_buffer_max
     )
     quota_store = providers.Singleton(_quota_store, settings=settings, pool=pool)
+    usage_rollups = providers.Singleton(PostgresUsageRollups, pool=pool)
     secrets = providers.Singleton(
         PostgresSecrets, pool=pool, override=settings.provided.cursor_secret
     )
@@ -161,6 +164,7 @@ class Container(containers.DeclarativeContainer):
             lambda s: timedelta(days=s.webhook_delivery_retention_days), settings
         ),
         audit_retention=settings.provided.audit_retention,
+        usage_retention=settings.provided.usage_retention,
     )
     session_store = providers.Singleton(
         PostgresSessionStore, pool=pool, timeout=settings.provided.db_timeout
@@ -201,6 +205,13 @@ class Container(containers.DeclarativeContainer):
             name="resource-count-compaction",
             interval=COUNT_COMPACTION_SECONDS,
             job=providers.Singleton(PostgresResourceCounts, pool=pool).provided.compact,
+            at_stop=False,
+        ),
+        providers.Singleton(
+            PeriodicTask,
+            name="usage-compaction",
+            interval=COUNT_COMPACTION_SECONDS,
+            job=usage_rollups.provided.compact,
             at_stop=False,
         ),
         providers.Singleton(
@@ -282,9 +293,9 @@ class Container(containers.DeclarativeContainer):
     )
 
     request_log_queries = providers.Singleton(PostgresRequestLogQueries, pool=pool)
-    key_usage = providers.Singleton(
-        KeyUsage, keys=get_key, queries=request_log_queries, clock=clock
-    )
+    key_usage = providers.Singleton(KeyUsage, keys=get_key, rollups=usage_rollups, clock=clock)
+    usage_overview = providers.Singleton(UsageOverview, rollups=usage_rollups, clock=clock)
+    rebuild_usage = providers.Singleton(RebuildUsage, rebuilder=usage_rollups)
     look_at_quota = providers.Singleton(LookAtQuota, keys=get_key, store=quota_store)
     credits_left = providers.Singleton(CreditsLeft, store=quota_store)
     recent_requests = providers.Singleton(

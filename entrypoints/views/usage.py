@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import msgspec
 
-from domain.request_log import KeyUsageReport
+from domain.usage import KeyUsageReport
 from entrypoints.views.keys import iso
 
 
@@ -14,6 +14,7 @@ class HourView(msgspec.Struct):
 class LatencyView(msgspec.Struct):
     p50: float | None
     p95: float | None
+    p99: float | None
 
 
 class UsageView(msgspec.Struct, rename="camel"):
@@ -30,5 +31,5 @@ class UsageView(msgspec.Struct, rename="camel"):
             total=report.total,
             hourly=[HourView(hour=iso(h.hour) or "", count=h.count) for h in report.hourly],
             by_status=report.by_status,
-            latency_ms=LatencyView(p50=report.p50_ms, p95=report.p95_ms),
+            latency_ms=LatencyView(p50=report.p50_ms, p95=report.p95_ms, p99=report.p99_ms),
         )

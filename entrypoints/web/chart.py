@@ -52,7 +52,8 @@ def _nice_ceiling(value: int) -> int:
         step *= 10
 
 
-def bar_chart(hours: Sequence[HourCount]) -> Chart:
+def bar_chart(hours: Sequence[HourCount], label: str = "%H:00") -> Chart:
+    """Bars of an hourly series, or of a daily one with label="%m-%d"."""
     peak = max((h.count for h in hours), default=0)
     top_value = _nice_ceiling(max(peak, 1))
     plot_height = HEIGHT - TOP - BOTTOM
@@ -68,7 +69,7 @@ def bar_chart(hours: Sequence[HourCount]) -> Chart:
                 width=round(slot - GAP, 2),
                 height=round(height, 2),
                 count=hour.count,
-                label=hour.hour.strftime("%H:00"),
+                label=hour.hour.strftime(label),
             )
         )
     # A middle line only where it falls on a whole number of requests.

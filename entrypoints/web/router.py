@@ -36,6 +36,7 @@ USE_CASES = (
     "revoke_key",
     "rotate_key",
     "key_usage",
+    "usage_overview",
     "look_at_quota",
     "recent_requests",
     "start_session",

@@ -1,5 +1,6 @@
-"""RequestLogSink, RequestLogQueries and RequestLogPruner: InMemoryRequestLog against
-the PostgreSQL sink (buffered, then COPY) and queries."""
+"""RequestLogSink, RequestLogQueries, RequestLogPruner and UsageRollups: InMemoryRequestLog
+(and InMemoryUsageRollups over it) against the PostgreSQL sink (buffered, then COPY),
+queries and rollups (kept by triggers)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ from adapters.postgres.request_log_queries import (
     PostgresRequestLogQueries,
 )
 from adapters.postgres.request_logs import PostgresRequestLogSink
+from adapters.postgres.usage import PostgresUsageRollups
 from application.ports.request_log import RequestLogPruner, RequestLogQueries, RequestLogSink
+from application.ports.usage import UsageRollups
 from domain.request_log import RequestLogEntry
+from domain.usage import Granularity, KeyTraffic, percentile
 from tests.contract.conftest import BACKENDS
-from tests.fakes import InMemoryRequestLog
+from tests.fakes import InMemoryRequestLog, InMemoryUsageRollups
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 # Rows far from today land in the default partition and leave the daily ones alone.
@@ -30,6 +34,7 @@ class RequestLog:
     sink: RequestLogSink
     queries: RequestLogQueries
     pruner: RequestLogPruner
+    rollups: UsageRollups
     # Waits until what the sink took is readable (PostgreSQL writes in batches).
     settle: Callable[[], Awaitable[object]]
     key_ids: tuple[int, int]
@@ -65,13 +70,15 @@ async def key_ids(pool: AsyncConnectionPool) -> tuple[int, int]:
 def log(request: pytest.FixtureRequest) -> RequestLog:
     if request.param == "fake":
         fake = InMemoryRequestLog()
-        return RequestLog(fake, fake, fake, nothing, (1, 2))
+        names = {1: ("k", "alice"), 2: ("k", "bob")}
+        return RequestLog(fake, fake, fake, InMemoryUsageRollups(fake, names), nothing, (1, 2))
     pool = request.getfixturevalue("pool")
     sink = PostgresRequestLogSink(pool, max_buffer=10_000)
     return RequestLog(
         sink,
         PostgresRequestLogQueries(pool),
         PostgresRequestLogPruner(pool),
+        PostgresUsageRollups(pool),
         sink.flush,
         request.getfixturevalue("key_ids"),
     )
@@ -119,7 +126,7 @@ async def test_values_come_back_as_the_table_stores_them(log: RequestLog) -> Non
     ]
 
 
-async def test_usage_counts_by_hour_status_and_latency(log: RequestLog) -> None:
+async def test_usage_counts_by_bucket_status_and_latency(log: RequestLog) -> None:
     first, second = log.key_ids
     hour = NOW.replace(minute=0, second=0)
     for i, (status, ms) in enumerate([(200, 10.1), (200, 20.2), (404, 30.3), (500, 99.9)]):
@@ -127,12 +134,40 @@ async def test_usage_counts_by_hour_status_and_latency(log: RequestLog) -> None:
     log.sink.record(entry(second, 200, 5.0, hour))
     log.sink.record(entry(first, 200, 1.0, hour - timedelta(days=2)))
     await log.settle()
-    counts = await log.queries.usage_counts(first, hour - timedelta(hours=1))
-    assert counts.by_hour == {hour: 2, hour - timedelta(hours=1): 2}
-    assert counts.by_status_code == {200: 2, 404: 1, 500: 1}
-    assert (counts.p50_ms, counts.p95_ms) == (25.25, 89.46)
-    empty = await log.queries.usage_counts(first, hour + timedelta(hours=1))
-    assert (empty.by_hour, empty.by_status_code, empty.p50_ms, empty.p95_ms) == ({}, {}, None, None)
+    window = (hour - timedelta(hours=1), hour + timedelta(hours=1))
+    counts = await log.rollups.key_usage(first, *window, Granularity.HOUR)
+    before = hour - timedelta(hours=1)
+    assert counts.by_bucket_status == {(hour, 200): 1, (hour, 404): 1, (before, 200): 1,
+                                       (before, 500): 1}  # fmt: skip
+    # percentile_cont gives 25.25 and 89.46; the rollups' histogram within 5 %.
+    assert percentile(counts.latency, 0.5) == pytest.approx(25.25, rel=0.05)
+    assert percentile(counts.latency, 0.95) == pytest.approx(89.46, rel=0.05)
+    days = await log.rollups.key_usage(first, hour - timedelta(days=3), window[1], Granularity.DAY)
+    assert sum(days.by_bucket_status.values()) == 5
+    assert {b for b, _ in days.by_bucket_status} <= {
+        Granularity.DAY.floor(hour - timedelta(days=d)) for d in (0, 1, 2)
+    }
+    empty = await log.rollups.key_usage(first, window[1], window[1] + timedelta(hours=1),
+                                        Granularity.HOUR)  # fmt: skip
+    assert (empty.by_bucket_status, list(empty.latency)) == ({}, [])
+
+
+async def test_top_keys_rank_by_requests_with_error_counts(log: RequestLog) -> None:
+    first, second = log.key_ids
+    hour = NOW.replace(minute=0, second=0)
+    for status in (200, 404, 500, 503):
+        log.sink.record(entry(first, status, 1.0, hour))
+    log.sink.record(entry(second, 429, 1.0, hour))
+    log.sink.record(entry(second, 200, 1.0, hour - timedelta(days=3)))  # outside the range
+    await log.settle()
+    top = await log.rollups.top_keys(hour - timedelta(hours=1), hour + timedelta(hours=1), 10)
+    assert top == [
+        KeyTraffic(first, "k", "alice", 4, 1, 2),
+        KeyTraffic(second, "k", "bob", 1, 1, 0),
+    ]
+    assert await log.rollups.top_keys(hour - timedelta(hours=1), hour + timedelta(hours=1), 1) == [
+        KeyTraffic(first, "k", "alice", 4, 1, 2)
+    ]
 
 
 async def test_prune_removes_only_rows_before_the_cut(log: RequestLog) -> None:

@@ -13,6 +13,7 @@ from tests.fakes.request_log import InMemoryRequestLog
 from tests.fakes.resources import FixedSecrets, InMemoryIdempotency, InMemoryResources
 from tests.fakes.sessions import InMemorySessionStore
 from tests.fakes.uow import InMemoryUnitOfWork
+from tests.fakes.usage import InMemoryUsageRollups
 from tests.fakes.webhooks import InMemoryWebhooks, ScriptedSender
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "InMemoryResources",
     "InMemorySessionStore",
     "InMemoryUnitOfWork",
+    "InMemoryUsageRollups",
     "InMemoryWebhooks",
     "RecordingUsage",
     "ScriptedSender",

@@ -5,20 +5,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
-from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry, UsageCounts
-
-
-def _percentile(values: list[float], fraction: float) -> float | None:
-    """PostgreSQL's percentile_cont: linear interpolation between the nearest ranks."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = fraction * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 3)
+from domain.request_log import LoggedRequest, PruneResult, RequestLogEntry
 
 
 def _as_real(value: float) -> float:
@@ -52,23 +41,6 @@ class InMemoryRequestLog:
         self.rows.append(LoggedRequest(len(self.rows) + 1, _as_stored(entry)))
 
     # RequestLogQueries
-    async def usage_counts(self, key_id: int, since: datetime) -> UsageCounts:
-        mine = [
-            r.entry
-            for r in self.rows
-            if r.entry.api_key_id == key_id and r.entry.created_at >= since
-        ]
-        by_hour: dict[datetime, int] = {}
-        by_code: dict[int, int] = {}
-        for entry in mine:
-            hour = entry.created_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-            by_hour[hour] = by_hour.get(hour, 0) + 1
-            by_code[entry.status_code] = by_code.get(entry.status_code, 0) + 1
-        latencies = [e.response_time_ms for e in mine]
-        return UsageCounts(
-            by_hour, by_code, _percentile(latencies, 0.5), _percentile(latencies, 0.95)
-        )
-
     async def recent(
         self, key_ids: Sequence[int] | None, status_class: int | None, limit: int
     ) -> Sequence[LoggedRequest]:

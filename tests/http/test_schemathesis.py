@@ -99,9 +99,21 @@ def expiry_in_the_allowed_window(case: schemathesis.Case) -> None:
         case.body["expiresAt"] = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 
 
+def usage_range_in_the_allowed_window(case: schemathesis.Case) -> None:
+    """A usage range's `from` and `to` lie within 400 days of now and in that order:
+    said in words too, for the same reason."""
+    if isinstance(case.query, dict) and ({"from", "to"} & case.query.keys()):
+        now = datetime.now(UTC)
+        if "from" in case.query:
+            case.query["from"] = (now - timedelta(days=2)).isoformat()
+        if "to" in case.query:
+            case.query["to"] = (now - timedelta(days=1)).isoformat()
+
+
 def as_a_client_would_send(case: schemathesis.Case) -> None:
     without_forged_cursor(case)
     expiry_in_the_allowed_window(case)
+    usage_range_in_the_allowed_window(case)
     if isinstance(case.body, (dict, list, float)):
         case.body = integers_written_as_integers(case.body)
 

@@ -13,9 +13,10 @@ from litestar.params import JSONBody, QueryParameter
 
 from application.keys import IssueKey, ListKeys, RevokeKey
 from application.quota import CreditsLeft
-from application.request_log import KeyUsage
+from application.usage import KeyUsage
 from domain.key_requests import key_request
 from domain.keys import MAX_RATE_LIMIT, NAME_MAX, USER_ID_MAX, Permission
+from domain.usage import parse_granularity, parse_time
 from entrypoints.http.context import context_of
 from entrypoints.http.controllers.common import (
     NO_STORE,
@@ -162,14 +163,49 @@ async def revoke_key(
 
 @get(
     "/keys/{key_id:str}/usage",
-    responses=errors(404),
-    summary="Usage of a key over the last 24 hours",
+    responses=errors(400, 404),
+    summary="Usage of a key over a range (default the last 24 hours)",
+    description="From per-key hourly rollups: the cost does not grow with the key's "
+    "traffic. `hourly` holds one entry per hour (or UTC day) whose start lies in "
+    "[from, to); `total` and `byStatus` are exact, the latency percentiles estimates "
+    "within 5 %. `from` must be before `to`, both within 400 days of now (a 400 "
+    "otherwise).",
     tags=["keys"],
 )
 async def key_usage(
-    request: Request[Any, Any, Any], key_id: KeyId, key_usage: NamedDependency[KeyUsage]
+    request: Request[Any, Any, Any],
+    key_id: KeyId,
+    key_usage: NamedDependency[KeyUsage],
+    start: Annotated[
+        str | None,
+        QueryParameter(
+            name="from",
+            description="ISO time (default: `to` minus 24 h); at most 400 days back",
+            schema_extra={"format": "date-time"},
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        QueryParameter(
+            name="to",
+            description="ISO time (default: the end of the current hour, or day)",
+            schema_extra={"format": "date-time"},
+        ),
+    ] = None,
+    granularity: Annotated[
+        str | None,
+        QueryParameter(
+            description="Bucket size (default hour)", schema_extra={"enum": ["hour", "day"]}
+        ),
+    ] = None,
 ) -> Response[UsageView]:
-    report = await key_usage(caller_of(request), path_id(key_id, "API key"))
+    report = await key_usage(
+        caller_of(request),
+        path_id(key_id, "API key"),
+        None if start is None else parse_time(start, "from"),
+        None if end is None else parse_time(end, "to"),
+        parse_granularity(granularity),
+    )
     return present(request, UsageView.of(report))
 
 
