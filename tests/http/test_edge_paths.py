@@ -7,9 +7,11 @@ request log (25 sign-ups in a row after the per-IP limit had refused the client)
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import msgspec
 import pytest
@@ -18,7 +20,7 @@ from entrypoints.container import build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.http.edge import Edge
 from entrypoints.settings import Settings
-from tests.support.asgi import call
+from tests.support.asgi import ASGIApp, call
 from tests.support.clients import Client
 from tests.support.keys import bearer, issue
 from tests.support.logs import logged_rows
@@ -58,12 +60,21 @@ async def client(settings: Settings) -> AsyncIterator[Client]:
 
 
 @pytest.fixture
-def app(client: Client) -> Edge:
-    return client.app  # type: ignore[no-any-return]
+def app(client: Client) -> ASGIApp:
+    """The app, run on the loop its lifespan runs on (the client's portal thread), as the
+    client's own requests are: the pool and the background tasks live there, and a call
+    from the test's loop once waited on a connection the other loop handed back (a
+    wake-up across threads that never came: 10 s, then a 503)."""
+    edge: Edge = client.app
+
+    async def on_portal(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await asyncio.to_thread(client.blocking_portal.call, edge, scope, receive, send)
+
+    return on_portal
 
 
 async def test_every_spelling_of_sign_up_counts_against_the_same_ip_limit(
-    app: Edge, db: str
+    app: ASGIApp, db: str
 ) -> None:
     for _ in range(2):
         assert (await call(app, "POST", "/api/auth/register", SIGN_UP, **JSON)).status == 201
@@ -96,7 +107,7 @@ async def test_an_encoded_slash_is_the_path_it_decodes_to(client: Client, db: st
 
 
 async def test_keyed_routes_spelled_another_way_need_the_key_and_count_it(
-    app: Edge, settings: Settings, db: str
+    app: ASGIApp, settings: Settings, db: str
 ) -> None:
     key = await issue(build_container(settings), rate_limit=10)
     auth = bearer(key)["Authorization"]
@@ -119,7 +130,7 @@ async def test_keyed_routes_spelled_another_way_need_the_key_and_count_it(
 
 
 async def test_case_variants_are_logged_404s_and_counted_with_a_key(
-    app: Edge, settings: Settings, db: str
+    app: ASGIApp, settings: Settings, db: str
 ) -> None:
     key = await issue(build_container(settings), rate_limit=10)
     auth = bearer(key)["Authorization"]
