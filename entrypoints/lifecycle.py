@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+from application.health import ShutdownState
 from entrypoints.container import LOG_DRAIN_SECONDS, Container
 
 log = logging.getLogger(__name__)
@@ -57,3 +60,34 @@ async def _stop_within(service: Service, seconds: float) -> None:
         log.error("%s did not stop within %.0f s; shutting down anyway", service, seconds)
     except Exception:
         log.exception("%s failed to stop cleanly", service)
+
+
+def hold_stop_signal(shutdown: ShutdownState, delay: float, server: str) -> None:
+    """In a `serve` worker, from its lifespan (on the server's event loop): SIGTERM turns
+    readiness 503 at once, and the server's own graceful stop (listener closed, requests
+    in flight finished, the request log drained) begins `delay` seconds later, so that a
+    load balancer has seen the 503 and stopped sending by then.
+
+    Both servers set their stop handler before the lifespan starts; this one takes
+    SIGTERM's place and hands the stop on later: to uvicorn's handler itself (set with
+    signal.signal, so it can be read back), and to granian as SIGINT, on which it stops
+    the same way (its handler lives on the event loop, where it cannot be read back).
+    SIGINT (Ctrl-C) stays an immediate stop; a second SIGTERM changes nothing."""
+    loop = asyncio.get_running_loop()
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def hand_on() -> None:
+        if server == "uvicorn" and callable(previous):
+            previous(signal.SIGTERM, None)
+        else:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def on_stop() -> None:
+        if shutdown.stopping:
+            return
+        shutdown.begin()
+        if delay:
+            log.info("stopping: not ready, serving %.3g s more before closing", delay)
+        loop.call_later(delay, hand_on)
+
+    loop.add_signal_handler(signal.SIGTERM, on_stop)

@@ -107,6 +107,9 @@ class Settings:
     port: int = 8000
     workers: int = 2
     server: str = "granian"
+    # Seconds a stopping `serve` keeps serving with readiness at 503, so that a load
+    # balancer stops sending before the listener closes.
+    shutdown_delay: float = 0.0
     pool_min: int = 2
     pool_max: int = 10
     db_timeout: float = 5.0
@@ -171,6 +174,7 @@ class Settings:
             port=_int(env, "PORT", 8000, 0, 65535),
             workers=_int(env, "WORKERS", 2, 1, 64),
             server=_choice(env, "KEYGATE_SERVER", "granian", {"granian", "uvicorn"}),
+            shutdown_delay=_float(env, "SHUTDOWN_DELAY", 0.0, 0.0, 300.0),
             pool_min=_int(env, "DB_POOL_MIN", 2, 0, 100),
             pool_max=_int(env, "DB_POOL_MAX", 10, 1, 100),
             db_timeout=_float(env, "DB_TIMEOUT", 5.0, 0.1, 60),

@@ -26,8 +26,10 @@ from importlib import resources
 
 import psycopg
 from psycopg.rows import TupleRow
+from psycopg_pool import AsyncConnectionPool
 
 from adapters.postgres.errors import translated
+from application.ports.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -112,3 +114,21 @@ async def _apply_pending(conn: psycopg.AsyncConnection[TupleRow]) -> list[str]:
     if functions:
         log.info("applied SQL functions: %s", ", ".join(name for name, _ in functions))
     return [version for version, _ in pending]
+
+
+class PostgresSchemaProbe:
+    """Readiness's schema check: every numbered migration this code ships is recorded.
+    Functions are not compared: a newer instance re-applies its own text during a
+    rolling upgrade, and the older ones must stay ready until they are replaced."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+        self._shipped = frozenset(version for version, _ in available_migrations())
+
+    async def is_current(self) -> bool:
+        try:
+            async with self._pool.connection() as conn:
+                rows = await (await conn.execute(SELECT_APPLIED)).fetchall()
+        except StoreError:
+            return False
+        return self._shipped <= {row[0] for row in rows}

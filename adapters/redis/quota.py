@@ -129,6 +129,14 @@ class RedisQuotaStore:
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(f"quota store unreachable: {exc}") from None
 
+    async def is_reachable(self) -> bool:
+        """Readiness's quota-store check."""
+        try:
+            await self.ping()
+        except StoreUnavailable:
+            return False
+        return True
+
     async def _run(
         self, subject: str, policy: QuotaPolicy, now: datetime | None, *, spend: bool
     ) -> Verdict:

@@ -1,12 +1,15 @@
 """Runs the ASGI app under the chosen server (see README: why granian by default).
 
-On SIGTERM or Ctrl-C both servers stop accepting, let in-flight requests finish, run the
+On SIGTERM each worker first reports itself not ready and keeps serving for
+SHUTDOWN_DELAY seconds (entrypoints/lifecycle.py, hold_stop_signal). Then, and at once on
+Ctrl-C, both servers stop accepting, let in-flight requests finish, run the
 lifespan shutdown (which writes every pending request-log row) and exit with status 0.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 import signal
@@ -20,7 +23,9 @@ from entrypoints.settings import Settings
 APP_FACTORY = "entrypoints.http.asgi:app_factory"
 # How long in-flight requests may take to finish once a stop was asked for.
 GRACEFUL_SECONDS = 30
-# Past this a worker is killed: in-flight requests, then the log drain, then some slack.
+WORKER_PING_SECONDS = 60
+# Past this (plus SHUTDOWN_DELAY) a worker is killed: in-flight requests, then the log
+# drain, then some slack.
 KILL_AFTER_SECONDS = GRACEFUL_SECONDS + int(LOG_DRAIN_SECONDS) + 5
 
 
@@ -54,6 +59,10 @@ def run_server(settings: Settings) -> None:
                 log_level=settings.log_level.lower(),
                 access_log=False,
                 timeout_graceful_shutdown=GRACEFUL_SECONDS,
+                # uvicorn kills a worker that does not answer its ping within this, and
+                # a worker still importing the app on a loaded machine took over the
+                # default 5 s: killed and respawned over and over, it never served.
+                timeout_worker_healthcheck=WORKER_PING_SECONDS,
             )
         return
 
@@ -69,7 +78,7 @@ def run_server(settings: Settings) -> None:
         log_access=False,
         # granian's own lines ("Listening at", workers started) in the same form as ours.
         log_dictconfig=granian_logging(settings.log_format),
-        workers_kill_timeout=KILL_AFTER_SECONDS,
+        workers_kill_timeout=KILL_AFTER_SECONDS + math.ceil(settings.shutdown_delay),
         # A worker that dies (killed, out of memory) is replaced and the others keep
         # serving; one dying again within seconds of its respawn stops the server
         # (granian's crash-loop guard). The rows it had buffered die with it (README).

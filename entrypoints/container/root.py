@@ -16,6 +16,7 @@ from adapters.postgres.api_keys import PostgresKeyFinder
 from adapters.postgres.audit import PostgresAuditTrail
 from adapters.postgres.key_cache import CachingKeyFinder
 from adapters.postgres.last_used import BatchedUsageRecorder
+from adapters.postgres.migrate import PostgresSchemaProbe
 from adapters.postgres.pool import KeygatePool, PostgresProbe, create_pool
 from adapters.postgres.quota import PostgresQuotaStore
 from adapters.postgres.request_log_queries import (
@@ -33,7 +34,7 @@ from adapters.postgres.usage import PostgresUsageRollups
 from adapters.postgres.webhooks import PostgresDeliveryQueue
 from adapters.redis.quota import RedisQuotaStore
 from application.audit import ListAudit
-from application.health import CheckHealth
+from application.health import CheckHealth, CheckReadiness, ShutdownState
 from application.key_changes import RotateKey, UpdateKey
 from application.keys import Authenticate, GetKey, IssueKey, ListKeys, RevokeKey
 from application.quota import CheckQuota, CreditsLeft, LookAtQuota
@@ -253,6 +254,16 @@ class Container(containers.DeclarativeContainer):
         PostgresProbe, pool=pool, timeout=settings.provided.db_timeout
     )
     check_health = providers.Singleton(CheckHealth, probe=database_probe, version=VERSION)
+    shutdown_state = providers.Singleton(ShutdownState)
+    check_readiness = providers.Singleton(
+        CheckReadiness,
+        database=database_probe,
+        schema=providers.Singleton(PostgresSchemaProbe, pool=pool),
+        shutdown=shutdown_state,
+        quota_store=providers.Callable(  # only one apart from the database
+            lambda q: q if isinstance(q, RedisQuotaStore) else None, quota_store
+        ),
+    )
 
     authenticate = providers.Singleton(
         Authenticate, finder=key_finder, usage=usage_recorder, clock=clock

@@ -15,7 +15,7 @@ from litestar.logging.config import LoggingConfig
 from entrypoints.container import VERSION, Container
 from entrypoints.http.controllers import audit, key_changes, keys, quota, webhooks
 from entrypoints.http.controllers.docs import docs_handlers
-from entrypoints.http.controllers.health import health
+from entrypoints.http.controllers.health import health, ready
 from entrypoints.http.controllers.home import home
 from entrypoints.http.controllers.resources import ResourceController
 from entrypoints.http.edge import Edge, EdgeConfig
@@ -23,7 +23,7 @@ from entrypoints.http.edge.methods import allow_table
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.openapi import StrictStructSchemaPlugin, openapi_config
 from entrypoints.http.strict_body import strict_json_body
-from entrypoints.lifecycle import running
+from entrypoints.lifecycle import hold_stop_signal, running
 from entrypoints.logs import formatter_config, stamp_request_ids
 from entrypoints.web import router as web
 
@@ -42,6 +42,7 @@ def _dependencies(container: Container) -> dict[str, Provide]:
         name: _from_container(container, name)
         for name in (
             "check_health",
+            "check_readiness",
             "issue_key",
             "list_keys",
             "revoke_key",
@@ -107,6 +108,7 @@ API_DESCRIPTION = (
 def _handlers() -> list[Any]:
     return [
         health,
+        ready,
         *keys.HANDLERS,
         *key_changes.HANDLERS,
         *quota.HANDLERS,
@@ -116,16 +118,22 @@ def _handlers() -> list[Any]:
     ]
 
 
-def _lifespan(container: Container) -> Any:
+def _lifespan(container: Container, hold_stop: bool) -> Any:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         async with running(container, container.services()):
+            if hold_stop:
+                settings = container.settings()
+                hold_stop_signal(
+                    container.shutdown_state(), settings.shutdown_delay, settings.server
+                )
             yield
 
     return lifespan
 
 
-def create_app(container: Container) -> Litestar:
+def create_app(container: Container, *, hold_stop: bool = False) -> Litestar:
+    """`hold_stop`: under `serve`, SIGTERM first turns readiness 503 (hold_stop_signal)."""
     # Litestar runs only the innermost before_request hook: a handler or controller
     # that sets its own must call strict_json_body too.
     routers = [
@@ -148,7 +156,7 @@ def create_app(container: Container) -> Litestar:
         template_config=web.template_config(),
         dependencies=_dependencies(container),
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[_lifespan(container)],
+        lifespan=[_lifespan(container, hold_stop)],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=openapi_config(VERSION, API_DESCRIPTION),
         plugins=[StrictStructSchemaPlugin()],
@@ -171,11 +179,11 @@ def route_templates(app: Litestar) -> Callable[[str, str], str]:
     return template
 
 
-def create_asgi(container: Container) -> Edge:
+def create_asgi(container: Container, *, hold_stop: bool = False) -> Edge:
     """The app a server runs: the Litestar app inside the outer layer."""
     settings = container.settings()
     stamp_request_ids()
-    app = create_app(container)
+    app = create_app(container, hold_stop=hold_stop)
     return Edge(
         app,
         EdgeConfig(

@@ -18,4 +18,4 @@ def app_factory() -> Edge:
     handler = logging.StreamHandler()
     handler.setFormatter(formatter(settings.log_format))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
-    return create_asgi(build_container(settings))
+    return create_asgi(build_container(settings), hold_stop=True)

@@ -10,6 +10,7 @@ from typing import Any
 # Handlers whose function name is not the name a client should call.
 RENAMED = {
     "health": "getHealth",
+    "ready": "getReadiness",
     "register": "registerKey",
     "key_usage": "getKeyUsage",
     "key_quota": "getKeyQuota",

@@ -43,7 +43,7 @@ SIGN_UP = Access(Key.OPTIONAL, per_ip=frozenset({"POST"}))
 UNKNOWN = Access(Key.BEST_EFFORT)
 
 ROUTES: dict[str, Access] = {
-    "health": PUBLIC,
+    "health": PUBLIC,  # /api/health (liveness) and /api/health/ready (readiness)
     "docs": PUBLIC,  # the OpenAPI document, /api/docs
     "auth": SIGN_UP,
     "keys": KEYED,

@@ -55,7 +55,8 @@ def live_server(server_env: dict[str, str]) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        # Roomy: on a loaded machine two workers' start alone took over 30 s.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:

@@ -70,7 +70,7 @@ def test_every_operation_is_a_function_named_for_what_it_does(
         "list_resources", "create_resource", "get_resource", "replace_resource",
         "patch_resource", "delete_resource", "list_webhooks", "create_webhook",
         "delete_webhook", "list_webhook_deliveries", "update_key", "list_audit_events",
-        "get_key_quota",
+        "get_key_quota", "get_readiness",
     }  # fmt: skip
     models = importlib.import_module(f"{PACKAGE}.models")
     named = {"ResourceSort", "SortOrder", "Permission", "EventType", "AuditAction", "AuditVia"}

@@ -65,10 +65,16 @@ class ServerProcess:
     def _workers_started(self) -> bool:
         # A granian worker still in its lifespan startup ignores a stop until granian's
         # kill timeout: tests that stop the server wait for every worker, not just one.
+        # uvicorn's workers, likewise, take a stop that comes during their startup only
+        # once it is done.
         out = self.output()
-        return "Starting granian" not in out or out.count("Started worker-") >= self.workers
+        if "Starting granian" in out:
+            return out.count("Started worker-") >= self.workers
+        if "Started parent process" in out:  # uvicorn with several workers
+            return out.count("Application startup complete") >= self.workers
+        return True
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         """Until GET /api/health answers 200; fails early when the process exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -12,6 +12,7 @@ def test_defaults() -> None:
     assert s.database_url is None
     assert (s.host, s.port, s.registration_per_hour) == ("127.0.0.1", 8000, 20)
     assert s.quota_on_store_failure == "reject"
+    assert s.shutdown_delay == 0  # locally a stop is immediate; compose sets one
 
 
 def test_reads_and_converts() -> None:
@@ -22,8 +23,10 @@ def test_reads_and_converts() -> None:
             "REGISTRATION_ENABLED": "off",
             "TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
             "CORS_ORIGINS": "https://a.example,https://b.example",
+            "SHUTDOWN_DELAY": "7.5",
         }
     )
+    assert s.shutdown_delay == 7.5
     assert s.port == 9000
     assert s.registration_enabled is False
     assert ipaddress.ip_address("10.1.2.3") in s.trusted_proxies[0]
@@ -36,6 +39,7 @@ def test_reads_and_converts() -> None:
         ({"PORT": "http"}, "PORT"),
         ({"PORT": "70000"}, "PORT"),
         ({"WORKERS": "0"}, "WORKERS"),
+        ({"SHUTDOWN_DELAY": "-1"}, "SHUTDOWN_DELAY"),
         ({"REGISTRATION_ENABLED": "maybe"}, "REGISTRATION_ENABLED"),
         ({"TRUSTED_PROXIES": "not-an-ip"}, "TRUSTED_PROXIES"),
         ({"QUOTA_ON_STORE_FAILURE": "panic"}, "QUOTA_ON_STORE_FAILURE"),
