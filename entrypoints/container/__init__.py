@@ -1,6 +1,7 @@
 """The composition root, the one entrypoint package that imports adapters (the
 import-linter contract says so): HTTP, the dashboard and the CLI get everything concrete
-from here. `root.py` is the container itself; `standalone.py` what runs before one."""
+from here. `root.py` is the container itself, `observability.py` and `webhooks.py` build
+parts of it; `standalone.py` is what runs before one."""
 
 from entrypoints.container.root import VERSION, Container, build_container
 from entrypoints.container.standalone import (

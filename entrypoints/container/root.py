@@ -3,14 +3,10 @@ and the services `serve` starts and stops (`entrypoints/lifecycle.py` runs them)
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from dependency_injector import containers, providers
 
 from adapters.background import PeriodicTask
 from adapters.clock import SystemClock
-from adapters.dispatcher import WebhookDispatcher
-from adapters.http_client import SafeWebhookSender
 from adapters.oidc import OidcClient
 from adapters.postgres.api_keys import PostgresKeyFinder
 from adapters.postgres.audit import PostgresAuditTrail
@@ -26,12 +22,10 @@ from adapters.postgres.request_log_queries import (
 from adapters.postgres.request_logs import PostgresRequestLogSink
 from adapters.postgres.resource_counts import PostgresResourceCounts
 from adapters.postgres.resources import PostgresResourceReader, PostgresResourceWriter
-from adapters.postgres.retention import PostgresExpiredRecords
 from adapters.postgres.secrets import PostgresDeployment, PostgresSecrets
 from adapters.postgres.sessions import PostgresSessionStore
 from adapters.postgres.uow import PostgresUnitOfWorkFactory
 from adapters.postgres.usage import PostgresUsageRollups
-from adapters.postgres.webhooks import PostgresDeliveryQueue
 from adapters.redis.quota import RedisQuotaStore
 from application.audit import ListAudit
 from application.health import CheckHealth, CheckReadiness, ShutdownState
@@ -47,19 +41,17 @@ from application.resources import (
     PatchResource,
     ReplaceResource,
 )
-from application.retention import PurgeExpired
 from application.sessions import CheckSession, EndSession, PurgeExpiredSessions, StartSession
 from application.usage import KeyUsage, RebuildUsage, UsageOverview
-from application.webhooks import (
-    DispatchWebhooks,
-    ListDeliveries,
-    ListSubscriptions,
-    Subscribe,
-    Unsubscribe,
-)
-from domain.webhook_retries import RetryPolicy
+from application.webhooks import ListDeliveries, ListSubscriptions, Subscribe, Unsubscribe
 from domain.webhook_targets import AddressPolicy
 from entrypoints.container.observability import gauge_sampler, observability_of
+from entrypoints.container.webhooks import (
+    dispatch_webhooks_of,
+    purge_expired_of,
+    webhook_dispatcher_of,
+    webhook_sender_of,
+)
 from entrypoints.settings import Settings
 from entrypoints.web.session import SessionCodec
 
@@ -137,43 +129,14 @@ class Container(containers.DeclarativeContainer):
     webhook_address_policy = providers.Singleton(
         AddressPolicy, allowed=settings.provided.webhook_allow_private
     )
-    webhook_sender = providers.Singleton(
-        SafeWebhookSender,
-        policy=webhook_address_policy,
-        timeout=settings.provided.webhook_timeout,
-        connect_timeout=settings.provided.webhook_connect_timeout,
-    )
+    webhook_sender = providers.Singleton(webhook_sender_of, settings, webhook_address_policy)
     dispatch_webhooks = providers.Singleton(
-        DispatchWebhooks,
-        queue=providers.Singleton(PostgresDeliveryQueue, pool=pool),
-        sender=webhook_sender,
-        clock=clock,
-        retry=providers.Singleton(
-            RetryPolicy,
-            base=settings.provided.webhook_retry_base,
-            cap=settings.provided.webhook_retry_cap,
-            window=settings.provided.webhook_retry_window,
-        ),
-        lease_seconds=settings.provided.webhook_lease,
-        metrics=metrics,
+        dispatch_webhooks_of, settings, pool, webhook_sender, clock, metrics
     )
     webhook_dispatcher = providers.Singleton(
-        WebhookDispatcher,
-        dispatch=dispatch_webhooks,
-        sender=webhook_sender,
-        interval=settings.provided.webhook_dispatch_interval,
-        enabled=settings.provided.webhook_dispatch_in_serve,
+        webhook_dispatcher_of, settings, dispatch_webhooks, webhook_sender
     )
-    purge_expired = providers.Singleton(
-        PurgeExpired,
-        records=providers.Singleton(PostgresExpiredRecords, pool=pool),
-        clock=clock,
-        webhook_retention=providers.Callable(
-            lambda s: timedelta(days=s.webhook_delivery_retention_days), settings
-        ),
-        audit_retention=settings.provided.audit_retention,
-        usage_retention=settings.provided.usage_retention,
-    )
+    purge_expired = providers.Singleton(purge_expired_of, settings, pool, clock)
     session_store = providers.Singleton(
         PostgresSessionStore, pool=pool, timeout=settings.provided.db_timeout
     )
