@@ -120,3 +120,10 @@ async def test_an_unreachable_store_raises_the_ports_error(down: TimedStore) -> 
         await down.take("key:1", 10)
     with pytest.raises(StoreUnavailable):
         await down.take_at("key:1", 10, T0)
+
+
+async def test_an_unreachable_store_fails_every_caller_of_a_batch(down: TimedStore) -> None:
+    answers = await asyncio.gather(
+        *(down.take(f"key:{i % 3}", 10) for i in range(7)), return_exceptions=True
+    )
+    assert all(isinstance(a, StoreUnavailable) for a in answers), answers
