@@ -14,11 +14,21 @@ Answer = TypeVar("Answer")
 class TurnBatcher(Generic[Item, Answer]):
     """`submit` queues an item; at the end of the loop's turn up to `most` queued items
     go to `run` together, which answers them in order. An error of `run` is every
-    caller's."""
+    caller's.
 
-    def __init__(self, run: Callable[[list[Item]], Awaitable[Sequence[Answer]]], most: int) -> None:
+    When the batch goes, an item whose caller has gone (cancelled) is left out, and so
+    is one `at_once` answers (not None): what can be answered without the round trip
+    since the item was queued is answered then."""
+
+    def __init__(
+        self,
+        run: Callable[[list[Item]], Awaitable[Sequence[Answer]]],
+        most: int,
+        at_once: Callable[[Item], Answer | None] = lambda item: None,
+    ) -> None:
         self._run = run
         self._most = most
+        self._at_once = at_once
         self._pending: list[tuple[Item, asyncio.Future[Answer]]] = []
         self._running: set[asyncio.Task[None]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -38,13 +48,28 @@ class TurnBatcher(Generic[Item, Answer]):
             loop.call_soon(self._send)
         return await future
 
+    def in_flight(self) -> set[asyncio.Task[None]]:
+        """The batches on their way, for a shutdown to wait for."""
+        return set(self._running)
+
     def _send(self) -> None:
         batch, self._pending = self._pending[: self._most], self._pending[self._most :]
         if self._pending:
             asyncio.get_running_loop().call_soon(self._send)
-        task = asyncio.ensure_future(self._answer(batch))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        batch = [(item, future) for item, future in batch if self._still_asked(item, future)]
+        if batch:
+            task = asyncio.ensure_future(self._answer(batch))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    def _still_asked(self, item: Item, future: asyncio.Future[Answer]) -> bool:
+        if future.done():
+            return False
+        answer = self._at_once(item)
+        if answer is None:
+            return True
+        future.set_result(answer)
+        return False
 
     async def _answer(self, batch: list[tuple[Item, asyncio.Future[Answer]]]) -> None:
         try:

@@ -13,9 +13,9 @@ its buckets end. What is left of a lease is given back with the subject's next
 statement, by `return_expired` (a background task calls it every second) or, at
 shutdown, by `return_all`.
 
-The batch belongs to the event loop that first used the store: a future may only be
-resolved on its own loop, so a caller on any other loop (a test, a CLI) gets a
-statement of its own instead of joining.
+The batch (adapters/batching.py) belongs to the event loop that first used the store: a
+future may only be resolved on its own loop, so a caller on any other loop (a test, a
+CLI) gets a statement of its own instead of joining.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.batching import TurnBatcher
 from adapters.postgres.quota_lease import FIRST_WANT, Lease
 from application.ports.errors import StoreUnavailable
 from domain.quota import DAY, HOUR, MINUTE, QuotaDecision, QuotaPolicy, Verdict, WindowStatus
@@ -42,20 +43,19 @@ LEASE_MANY = (
     + ")"
 )
 MAX_BATCH = 256
-
-Pending = tuple[str, QuotaPolicy, "asyncio.Future[Verdict]"]
+Asked = tuple[str, QuotaPolicy]
 
 
 class Entry:
-    """One subject's part of a batch: its decisions, the lease asked for, the lease
-    given back."""
+    """One subject's part of a batch: its decisions (their places in the batch), the
+    lease asked for, the lease given back."""
 
-    __slots__ = ("back", "futures", "policy", "subject", "want")
+    __slots__ = ("back", "places", "policy", "subject", "want")
 
     def __init__(self, subject: str, policy: QuotaPolicy, want: int, back: Lease | None) -> None:
         self.subject = subject
         self.policy = policy
-        self.futures: list[asyncio.Future[Verdict]] = []
+        self.places: list[int] = []
         self.want = want
         self.back = back
 
@@ -64,7 +64,7 @@ class Entry:
         return (
             self.subject,
             *_arguments(self.policy),
-            len(self.futures),
+            len(self.places),
             self.want,
             back.left if back else 0,
             back.at if back else None,
@@ -96,22 +96,14 @@ def _verdict(policy: QuotaPolicy, row: tuple[Any, ...]) -> Verdict:
     return Verdict(admitted, windows, credits, credits_retry, out_of_credits)
 
 
-def _fail(futures: list[asyncio.Future[Verdict]], exc: BaseException) -> None:
-    for future in futures:
-        if not future.done():
-            if isinstance(exc, asyncio.CancelledError):
-                future.cancel()
-            else:
-                future.set_exception(exc)
-
-
 class PostgresQuotaStore:
     def __init__(self, pool: AsyncConnectionPool, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
-        self._pending: list[Pending] = []
-        self._running: set[asyncio.Task[None]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # A request a lease made since it was queued is answered when its batch goes.
+        self._batcher: TurnBatcher[Asked, Verdict] = TurnBatcher(
+            self._decide_many, MAX_BATCH, at_once=lambda asked: self._from_lease(*asked)
+        )
         self._leases: dict[str, Lease] = {}
         self._asking: set[str] = set()  # subjects with a lease asked for, not yet answered
         self._closing = False
@@ -121,20 +113,13 @@ class PostgresQuotaStore:
     ) -> Verdict:
         """`now` is for tests (one call, that instant, no lease); in service the
         database's clock decides, one clock for every process."""
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        if now is not None or loop is not self._loop:
+        if not self._batcher.serves(asyncio.get_running_loop()) or now is not None:
             return await self._one(subject, policy, now, spend=True)
-        lease = self._leases.get(subject)
-        if lease is not None and lease.usable(policy, loop.time()):
-            return lease.admit(loop.time())
-        future: asyncio.Future[Verdict] = loop.create_future()
-        self._pending.append((subject, policy, future))
-        if len(self._pending) == 1:
-            # Whoever else asks during this turn of the loop joins the same statement.
-            loop.call_soon(self._send_batch)
-        return await future
+        leased = self._from_lease(subject, policy)
+        if leased is not None:
+            return leased
+        # Whoever else asks during this turn of the loop joins the same statement.
+        return await self._batcher.submit((subject, policy))
 
     async def look(self, subject: str, policy: QuotaPolicy, now: datetime | None = None) -> Verdict:
         """The database's count: what is leased to workers counts as spent until given back."""
@@ -156,8 +141,8 @@ class PostgresQuotaStore:
     async def return_all(self) -> None:
         """At shutdown: give back every lease, and lease nothing more."""
         self._closing = True
-        if self._running:  # a lease still on its way is given back too
-            await asyncio.wait(set(self._running), timeout=self._timeout)
+        if in_flight := self._batcher.in_flight():  # a lease on its way goes back too
+            await asyncio.wait(in_flight, timeout=self._timeout)
         await self._give_back(lambda lease: True)
 
     async def _give_back(self, due: Any) -> None:
@@ -174,34 +159,33 @@ class PostgresQuotaStore:
                 # Not given back: counted until its buckets leave the windows.
                 log.warning("quota leases not given back: %s", exc)
 
-    def _send_batch(self) -> None:
-        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-        if self._pending:
-            asyncio.get_running_loop().call_soon(self._send_batch)
-        entries = self._entries(batch)
-        if entries:
-            task = asyncio.ensure_future(self._decide_batch(entries))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-
-    def _entries(self, batch: list[Pending]) -> list[Entry]:
-        """The batch by subject and policy, in one order for every batch in every process
-        (rows are locked in that order). A request a lease made since can admit is
-        answered at once; a lease that can no longer be used goes back with its subject."""
+    def _from_lease(self, subject: str, policy: QuotaPolicy) -> Verdict | None:
+        lease = self._leases.get(subject)
         now = asyncio.get_running_loop().time()
+        return lease.admit(now) if lease is not None and lease.usable(policy, now) else None
+
+    async def _decide_many(self, batch: list[Asked]) -> list[Verdict]:
+        entries = self._entries(batch)
+        try:
+            verdicts = await self._run(entries, asyncio.get_running_loop().time())
+        finally:
+            for entry in entries:
+                if entry.want:
+                    self._asking.discard(entry.subject)
+        placed = dict(zip((p for e in entries for p in e.places), verdicts, strict=True))
+        return [placed[place] for place in range(len(batch))]
+
+    def _entries(self, batch: list[Asked]) -> list[Entry]:
+        """The batch by subject and policy, in one order for every batch in every process
+        (rows are locked in that order); a lease that can no longer be used goes back
+        with its subject."""
         entries: dict[tuple[str, QuotaPolicy], Entry] = {}
         given: list[Entry] = []
-        for subject, policy, future in batch:
-            if future.done():
-                continue
-            lease = self._leases.get(subject)
-            if lease is not None and lease.usable(policy, now):
-                future.set_result(lease.admit(now))
-                continue
+        for place, (subject, policy) in enumerate(batch):
             entry = entries.get((subject, policy))
             if entry is None:
                 entry = entries[(subject, policy)] = self._entry(subject, policy, given)
-            entry.futures.append(future)
+            entry.places.append(place)
         # Stable: a lease given back in an entry of its own goes before its subject's
         # decisions.
         return sorted(given + list(entries.values()), key=lambda e: e.subject)
@@ -220,35 +204,21 @@ class PostgresQuotaStore:
                 given.append(Entry(subject, lease.policy, 0, lease))
         return Entry(subject, policy, want, back)
 
-    async def _decide_batch(self, entries: list[Entry]) -> None:
-        asked = asyncio.get_running_loop().time()
-        try:
-            await self._run(entries, asked)
-        except StoreUnavailable as exc:
-            _fail([f for e in entries for f in e.futures], StoreUnavailable(str(exc)))
-        except BaseException as exc:
-            _fail([f for e in entries for f in e.futures], exc)
-            raise
-        finally:
-            for entry in entries:
-                if entry.want:
-                    self._asking.discard(entry.subject)
-
-    async def _run(self, entries: list[Entry], asked: float) -> None:
+    async def _run(self, entries: list[Entry], asked: float) -> list[Verdict]:
+        """The entries' verdicts, entry after entry; the leases they were granted kept."""
         columns = list(zip(*(e.arguments() for e in entries), strict=True))
         async with self._pool.connection(timeout=self._timeout) as conn:
             cur = await conn.execute(LEASE_MANY, [list(c) for c in columns])
             rows = await cur.fetchall()
         answers = iter(rows)
+        verdicts: list[Verdict] = []
         for entry in entries:
-            verdict = None
-            for future in entry.futures:
+            for _ in entry.places:
                 row = next(answers)
-                verdict = _verdict(entry.policy, row[1:8])
-                if not future.done():
-                    future.set_result(verdict)
-            if verdict is not None and row[8]:
-                self._leases[entry.subject] = Lease.made(entry.policy, verdict, row[8:], asked)
+                verdicts.append(_verdict(entry.policy, row[1:8]))
+            if entry.places and row[8]:
+                self._leases[entry.subject] = Lease.made(entry.policy, verdicts[-1], row[8:], asked)
+        return verdicts
 
     async def _one(
         self, subject: str, policy: QuotaPolicy, now: datetime | None, *, spend: bool
