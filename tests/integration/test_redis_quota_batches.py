@@ -62,3 +62,21 @@ async def test_every_caller_gets_its_own_subjects_answer(batch: int) -> None:
             await store.stop()
     assert [v.windows[0].limit for v in verdicts] == limits
     assert [v.remaining for v in verdicts] == [n - 1 for n in limits]
+
+
+async def test_a_caller_gone_before_its_batch_is_sent_is_not_counted() -> None:
+    with redis_prefix() as prefix:
+        store = RedisQuotaStore(REDIS_URL, deployment, timeout=5, prefix=prefix)
+        policy = QuotaPolicy.hourly(10)
+        try:
+            await store.decide("key:warm", policy)  # connected: no await before the batch
+            callers = [asyncio.ensure_future(store.decide("key:gone", policy)) for _ in range(3)]
+            await asyncio.sleep(0)  # every caller has asked; the batch goes at the turn's end
+            callers[1].cancel()
+            first, gone, last = await asyncio.gather(*callers, return_exceptions=True)
+            look = await store.look("key:gone", policy)
+        finally:
+            await store.stop()
+    assert isinstance(gone, asyncio.CancelledError)
+    assert [first.remaining, last.remaining] == [9, 8]  # type: ignore[union-attr]
+    assert look.remaining == 8
