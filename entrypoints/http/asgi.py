@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from entrypoints import heap
 from entrypoints.container import build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.http.edge import Edge
@@ -18,4 +19,6 @@ def app_factory() -> Edge:
     handler = logging.StreamHandler()
     handler.setFormatter(formatter(settings.log_format))
     logging.basicConfig(level=settings.log_level, handlers=[handler])
-    return create_asgi(build_container(settings), hold_stop=True)
+    app = create_asgi(build_container(settings), hold_stop=True)
+    heap.settle()
+    return app
