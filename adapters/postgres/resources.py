@@ -4,6 +4,7 @@ written by triggers in its own transaction (functions/resource_events.sql, count
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from adapters.batching import TurnBatcher
 from adapters.postgres.resource_list import COLUMNS, list_statement
 from domain.keys import UserId
 from domain.pagination import Total
@@ -24,6 +26,9 @@ VALUES (%s, %s, %s, %s, %s)
 RETURNING {COLUMNS}
 """
 SELECT_BY_ID = f"SELECT {COLUMNS} FROM resources WHERE id = %s"
+SELECT_BY_IDS = f"SELECT {COLUMNS} FROM resources WHERE id = ANY(%s)"
+# Reads of one event-loop turn that share a statement, at most.
+MAX_READ_BATCH = 256
 SELECT_FOR_UPDATE = f"SELECT {COLUMNS} FROM resources WHERE id = %s FOR UPDATE"
 # Strictly later than before even within one clock tick, so the ETag always changes.
 UPDATE = f"""
@@ -65,14 +70,29 @@ def _values(fields: ResourceFields) -> tuple[Any, ...]:
 
 
 class PostgresResourceReader:
+    """Reads by id asked for in the same turn of the event loop share one statement:
+    one connection checkout, one round trip and one execution for all of them (under
+    load a worker has several get-ones in each turn). Each still sees every write
+    answered before it was asked: the statement starts after they all arrived."""
+
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
+        self._by_id: TurnBatcher[int, Resource | None] = TurnBatcher(self._get_many, MAX_READ_BATCH)
 
     async def get(self, resource_id: int) -> Resource | None:
+        if not self._by_id.serves(asyncio.get_running_loop()):
+            return (await self._get_many([resource_id]))[0]
+        return await self._by_id.submit(resource_id)
+
+    async def _get_many(self, ids: list[int]) -> list[Resource | None]:
         async with self._pool.connection() as conn:
-            cur = await conn.execute(SELECT_BY_ID, (resource_id,))
-            row = await cur.fetchone()
-        return resource_from_row(row) if row else None
+            if len(ids) == 1:  # alone in its turn: the plain statement
+                cur = await conn.execute(SELECT_BY_ID, (ids[0],))
+            else:
+                cur = await conn.execute(SELECT_BY_IDS, (ids,))
+            rows = await cur.fetchall()
+        found = {row[0]: resource_from_row(row) for row in rows}
+        return [found.get(i) for i in ids]
 
     async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], Total]:
         sql, params = list_statement(query, fetch)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import math
 
 import psycopg
@@ -103,3 +104,23 @@ async def test_metadata_reads_back_as_stored_even_beyond_a_double(
     }  # fmt: skip
     second = await reader.get(huge)
     assert second is not None and second.metadata == {"big": math.inf}
+
+
+async def test_reads_by_id_in_one_loop_turn_share_one_statement(open_container: Container) -> None:
+    writer, reader, pool = (
+        open_container.resource_writer(),
+        open_container.resource_reader(),
+        open_container.pool(),
+    )
+    made = [await writer.add(ResourceFields(f"r{i}"), "alice") for i in range(5)]
+    await reader.get(made[0].id)  # the reader's batches belong to this test's loop now
+    asked = [r.id for r in made] + [made[2].id, 10**12, made[0].id]  # repeats, a missing id
+    before = pool.get_stats()["requests_num"]
+    got = await asyncio.gather(*(reader.get(i) for i in asked))
+    assert pool.get_stats()["requests_num"] - before == 1
+    assert [r.name if r else None for r in got] == ["r0", "r1", "r2", "r3", "r4", "r2", None, "r0"]
+    # A change answered before the next turn's reads is what they see.
+    changed = await writer.replace_owned(made[1].id, ResourceFields("changed"), None)
+    assert changed is not None
+    again = await asyncio.gather(reader.get(made[1].id), reader.get(made[3].id))
+    assert [r.name if r else None for r in again] == ["changed", "r3"]
