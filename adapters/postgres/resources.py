@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from adapters.batching import TurnBatcher
 from adapters.postgres.resource_list import COLUMNS, list_statement
+from application.ports.errors import StoreError, StoreUnavailable
 from domain.keys import UserId
 from domain.pagination import Total
 from domain.resource_queries import ResourceQuery
@@ -25,10 +26,25 @@ INSERT INTO resources (name, description, category, metadata, created_by)
 VALUES (%s, %s, %s, %s, %s)
 RETURNING {COLUMNS}
 """
+# Creates of one event-loop turn in one statement. The ids come from the sequence in
+# `ord` order (the target list, with nextval, is evaluated after the ORDER BY), so
+# ordering the returned rows by id gives them back in the order they were asked for.
+INSERT_MANY = f"""
+WITH asked AS (
+    SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::jsonb[], %s::text[])
+        WITH ORDINALITY AS a (name, description, category, metadata, created_by, ord)
+), made AS (
+    INSERT INTO resources (name, description, category, metadata, created_by)
+    SELECT name, description, category, metadata, created_by FROM asked ORDER BY ord
+    RETURNING {COLUMNS}
+)
+SELECT * FROM made ORDER BY id
+"""
 SELECT_BY_ID = f"SELECT {COLUMNS} FROM resources WHERE id = %s"
 SELECT_BY_IDS = f"SELECT {COLUMNS} FROM resources WHERE id = ANY(%s)"
-# Reads of one event-loop turn that share a statement, at most.
+# Reads, and creates, of one event-loop turn that share a statement, at most.
 MAX_READ_BATCH = 256
+MAX_WRITE_BATCH = 64
 SELECT_FOR_UPDATE = f"SELECT {COLUMNS} FROM resources WHERE id = %s FOR UPDATE"
 # Strictly later than before even within one clock tick, so the ETag always changes.
 UPDATE = f"""
@@ -105,15 +121,54 @@ class PostgresResourceReader:
 
 class PostgresResourceWriter:
     """Each change one statement on a pooled connection in autocommit mode: atomic with
-    what its triggers write, and no BEGIN/COMMIT round trips."""
+    what its triggers write, and no BEGIN/COMMIT round trips.
+
+    Creates asked for in the same turn of the event loop go in one statement: one
+    commit (one WAL flush), one firing of the statement triggers for all of them. A
+    batch the database refuses for its values is tried again one create at a time, so
+    only the create at fault fails; one the database cannot take (unavailable) fails
+    for all, as each alone would have."""
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
+        # An answer is the create's row, or the error of that create alone.
+        self._creates: TurnBatcher[tuple[ResourceFields, UserId], Resource | StoreError] = (
+            TurnBatcher(self._add_many, MAX_WRITE_BATCH)
+        )
 
     async def add(self, fields: ResourceFields, created_by: UserId) -> Resource:
+        if not self._creates.serves(asyncio.get_running_loop()):
+            return await self._add_one(fields, created_by)
+        made = await self._creates.submit((fields, created_by))
+        if isinstance(made, StoreError):
+            raise made
+        return made
+
+    async def _add_one(self, fields: ResourceFields, created_by: UserId) -> Resource:
         async with self._pool.connection() as conn:
-            resource = await PostgresResourceRepository(conn).add(fields, created_by)
-        return resource
+            return await PostgresResourceRepository(conn).add(fields, created_by)
+
+    async def _add_many(
+        self, asked: list[tuple[ResourceFields, UserId]]
+    ) -> Sequence[Resource | StoreError]:
+        if len(asked) == 1:
+            return [await self._add_one(*asked[0])]
+        columns = list(zip(*((*_values(f), user) for f, user in asked), strict=True))
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(INSERT_MANY, [list(c) for c in columns])
+                rows = await cur.fetchall()
+        except StoreUnavailable:
+            raise
+        except StoreError:
+            return await asyncio.gather(*(self._alone(*a) for a in asked))
+        return [resource_from_row(row) for row in rows]
+
+    async def _alone(self, fields: ResourceFields, created_by: UserId) -> Resource | StoreError:
+        try:
+            return await self._add_one(fields, created_by)
+        except StoreError as exc:
+            return exc
 
     async def replace_owned(
         self, resource_id: int, fields: ResourceFields, owner: UserId | None

@@ -6,6 +6,7 @@ import math
 import psycopg
 import pytest
 
+from application.ports.errors import UnstorableValue
 from domain.pagination import PageRequest, Total
 from domain.resource_queries import ResourceQuery
 from domain.resources import ResourceFields
@@ -124,3 +125,44 @@ async def test_reads_by_id_in_one_loop_turn_share_one_statement(open_container: 
     assert changed is not None
     again = await asyncio.gather(reader.get(made[1].id), reader.get(made[3].id))
     assert [r.name if r else None for r in again] == ["changed", "r3"]
+
+
+async def test_creates_in_one_loop_turn_share_one_statement_in_order(
+    open_container: Container,
+) -> None:
+    writer, pool = open_container.resource_writer(), open_container.pool()
+    await writer.add(ResourceFields("first"), "alice")  # batches belong to this loop now
+    asked = [
+        ResourceFields(f"n{i}", "d" if i % 2 else None, f"c{i % 3}" if i % 3 else None,
+                       {"i": i} if i % 4 else None)
+        for i in range(40)
+    ]  # fmt: skip
+    before = pool.get_stats()["requests_num"]
+    made = await asyncio.gather(*(writer.add(f, "bob" if i % 5 else "alice")
+                                  for i, f in enumerate(asked)))  # fmt: skip
+    assert pool.get_stats()["requests_num"] - before == 1
+    for i, (fields, resource) in enumerate(zip(asked, made, strict=True)):
+        assert (resource.name, resource.description, resource.category, resource.metadata) == (
+            fields.name, fields.description, fields.category, fields.metadata,
+        )  # fmt: skip
+        assert resource.created_by == ("bob" if i % 5 else "alice")
+    assert len({r.id for r in made}) == 40
+    reader = open_container.resource_reader()
+    assert [(await reader.get(r.id)) for r in made] == list(made)
+    _, total = await reader.list(ResourceQuery(PageRequest()), fetch=1)
+    assert total == Total(41)
+
+
+async def test_a_create_the_database_refuses_fails_alone_in_its_batch(
+    open_container: Container,
+) -> None:
+    writer = open_container.resource_writer()
+    await writer.add(ResourceFields("first"), "alice")
+    names = ["ok-1", "bad\x00name", "ok-2"]
+    outcomes = await asyncio.gather(
+        *(writer.add(ResourceFields(n), "alice") for n in names), return_exceptions=True
+    )
+    assert isinstance(outcomes[1], UnstorableValue)
+    assert [o.name for o in outcomes if not isinstance(o, BaseException)] == ["ok-1", "ok-2"]
+    _, total = await open_container.resource_reader().list(ResourceQuery(PageRequest()), fetch=1)
+    assert total == Total(3)
