@@ -5,8 +5,8 @@ written by triggers in its own transaction (functions/resource_events.sql, count
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
@@ -85,15 +85,39 @@ def _values(fields: ResourceFields) -> tuple[Any, ...]:
     return fields.name, fields.description, fields.category, metadata
 
 
+ListAnswer = tuple[Sequence[Resource], Total]
+T = TypeVar("T")
+
+
+async def _or_error(call: Awaitable[T]) -> T | StoreError:
+    """A batch member's own outcome: one member's failure is not the others'."""
+    try:
+        return await call
+    except StoreError as exc:
+        return exc
+
+
+def _raised(outcome: T | StoreError) -> T:
+    if isinstance(outcome, StoreError):
+        raise outcome
+    return outcome
+
+
 class PostgresResourceReader:
     """Reads by id asked for in the same turn of the event loop share one statement:
     one connection checkout, one round trip and one execution for all of them (under
-    load a worker has several get-ones in each turn). Each still sees every write
-    answered before it was asked: the statement starts after they all arrived."""
+    load a worker has several get-ones in each turn); lists asked for in the same turn
+    with the same query run once, for all who asked. Each still sees every write
+    answered before it was asked: the statement starts after they all arrived (a
+    statement already on its way is never joined)."""
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
         self._by_id: TurnBatcher[int, Resource | None] = TurnBatcher(self._get_many, MAX_READ_BATCH)
+        # An answer is the page, or the error of that list's statement alone.
+        self._lists: TurnBatcher[tuple[ResourceQuery, int], ListAnswer | StoreError] = TurnBatcher(
+            self._list_many, MAX_READ_BATCH
+        )
 
     async def get(self, resource_id: int) -> Resource | None:
         if not self._by_id.serves(asyncio.get_running_loop()):
@@ -110,13 +134,31 @@ class PostgresResourceReader:
         found = {row[0]: resource_from_row(row) for row in rows}
         return [found.get(i) for i in ids]
 
-    async def list(self, query: ResourceQuery, fetch: int) -> tuple[Sequence[Resource], Total]:
+    async def list(self, query: ResourceQuery, fetch: int) -> ListAnswer:
+        if not self._lists.serves(asyncio.get_running_loop()):
+            return await self._list_one(query, fetch)
+        return _raised(await self._lists.submit((query, fetch)))
+
+    async def _list_many(
+        self, asked: Sequence[tuple[ResourceQuery, int]]
+    ) -> Sequence[ListAnswer | StoreError]:
+        distinct = tuple(dict.fromkeys(asked))
+        pages = dict(
+            zip(
+                distinct,
+                await asyncio.gather(*(_or_error(self._list_one(*a)) for a in distinct)),
+                strict=True,
+            )
+        )
+        return [pages[a] for a in asked]
+
+    async def _list_one(self, query: ResourceQuery, fetch: int) -> ListAnswer:
         sql, params = list_statement(query, fetch)
         async with self._pool.connection() as conn:
             cur = await conn.execute(sql, params)
             rows = await cur.fetchall()
         total = Total(rows[0][0], rows[0][1]) if rows else Total(0)
-        return [resource_from_row(r[2:]) for r in rows if r[2] is not None], total
+        return tuple(resource_from_row(r[2:]) for r in rows if r[2] is not None), total
 
 
 class PostgresResourceWriter:
@@ -139,10 +181,7 @@ class PostgresResourceWriter:
     async def add(self, fields: ResourceFields, created_by: UserId) -> Resource:
         if not self._creates.serves(asyncio.get_running_loop()):
             return await self._add_one(fields, created_by)
-        made = await self._creates.submit((fields, created_by))
-        if isinstance(made, StoreError):
-            raise made
-        return made
+        return _raised(await self._creates.submit((fields, created_by)))
 
     async def _add_one(self, fields: ResourceFields, created_by: UserId) -> Resource:
         async with self._pool.connection() as conn:
@@ -161,14 +200,8 @@ class PostgresResourceWriter:
         except StoreUnavailable:
             raise
         except StoreError:
-            return await asyncio.gather(*(self._alone(*a) for a in asked))
+            return await asyncio.gather(*(_or_error(self._add_one(*a)) for a in asked))
         return [resource_from_row(row) for row in rows]
-
-    async def _alone(self, fields: ResourceFields, created_by: UserId) -> Resource | StoreError:
-        try:
-            return await self._add_one(fields, created_by)
-        except StoreError as exc:
-            return exc
 
     async def replace_owned(
         self, resource_id: int, fields: ResourceFields, owner: UserId | None

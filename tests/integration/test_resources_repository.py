@@ -166,3 +166,29 @@ async def test_a_create_the_database_refuses_fails_alone_in_its_batch(
     assert [o.name for o in outcomes if not isinstance(o, BaseException)] == ["ok-1", "ok-2"]
     _, total = await open_container.resource_reader().list(ResourceQuery(PageRequest()), fetch=1)
     assert total == Total(3)
+
+
+async def test_the_same_list_asked_in_one_loop_turn_runs_once(open_container: Container) -> None:
+    writer, reader, pool = (
+        open_container.resource_writer(),
+        open_container.resource_reader(),
+        open_container.pool(),
+    )
+    for i in range(3):
+        await writer.add(ResourceFields(f"x{i}", category="a" if i else "b"), "alice")
+    everything = ResourceQuery(PageRequest())
+    only_a = ResourceQuery(PageRequest(), category="a")
+    await reader.list(everything, fetch=10)  # the reader's batches belong to this loop now
+    before = pool.get_stats()["requests_num"]
+    pages = await asyncio.gather(
+        *(reader.list(q, fetch=10) for q in (everything, only_a, everything, everything))
+    )
+    assert pool.get_stats()["requests_num"] - before == 2  # one statement per distinct list
+    assert [[r.name for r in rows] for rows, _ in pages] == [
+        ["x2", "x1", "x0"], ["x2", "x1"], ["x2", "x1", "x0"], ["x2", "x1", "x0"],
+    ]  # fmt: skip
+    assert [total for _, total in pages] == [Total(3), Total(2), Total(3), Total(3)]
+    # A write answered before the next turn's lists is in them.
+    await writer.add(ResourceFields("x3", category="a"), "alice")
+    again = await asyncio.gather(reader.list(only_a, fetch=10), reader.list(only_a, fetch=10))
+    assert [[r.name for r in rows] for rows, _ in again] == [["x3", "x2", "x1"]] * 2
