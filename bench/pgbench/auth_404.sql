@@ -1,2 +1,3 @@
--- Any authenticated request (e.g. an unknown path with a valid key): the quota call.
+-- An authenticated request near its key's limits (a unknown path with a valid key):
+-- the quota statement. Far from the limits a leased request sends none.
 SELECT * FROM quota_take('key:1', 100000000, NULL);

@@ -1,5 +1,3 @@
--- POST /api/resources: the quota statement, then CreateResource's one statement in
--- autocommit (adapters/postgres/resources.py INSERT; migration 0010's trigger writes
+-- POST /api/resources: CreateResource's one statement in autocommit (adapters/postgres/resources.py INSERT; migration 0010's trigger writes
 -- the webhook event when anyone subscribes).
-SELECT * FROM quota_take('key:1', 100000000, NULL);
 INSERT INTO resources (name, description, category, metadata, created_by) VALUES ('pgbench item', 'written by the pgbench create script', 'cat-3', '{"source": "pgbench", "n": 1}', 'bench') RETURNING id, name, description, category, metadata, created_by, created_at, updated_at;

@@ -1,4 +1,3 @@
 -- GET /api/resources/:id
 \set id random(1, :maxid)
-SELECT * FROM quota_take('key:1', 100000000, NULL);
 SELECT id, name, description, category, metadata, created_by, created_at, updated_at FROM resources WHERE id = :id;
