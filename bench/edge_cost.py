@@ -21,6 +21,8 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -28,11 +30,31 @@ from typing import Any
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="bench-metrics-"))
 
 import psycopg
-from litestar.testing import AsyncTestClient
 
 from entrypoints.container import build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.settings import Settings
+
+
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[Any]:
+    """`app` with its lifespan run (the pool, the background services) on this event
+    loop, as a server runs it. Not Litestar's test client: it runs the lifespan on a
+    loop of its own in a thread, and a request made on this loop that waits for a
+    connection (two per pool here) given back on that one is never woken."""
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    lifespan = asyncio.ensure_future(app(scope, inbox.get, outbox.put))
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    if started["type"] != "lifespan.startup.complete":
+        raise RuntimeError(f"the app did not start: {started}")
+    try:
+        yield app
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await lifespan
 
 
 async def call(app: Any, path: str, key: str) -> int:
@@ -82,30 +104,24 @@ async def main(args: argparse.Namespace) -> None:
     }
     if args.otlp:
         os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = args.otlp
-    clients = {
-        name: AsyncTestClient(app=create_asgi(build_container(s))) for name, s in builds.items()
-    }  # type: ignore[arg-type]
-    for client in clients.values():
-        await client.__aenter__()
-    try:
+    async with AsyncExitStack() as stack:
+        apps = {
+            name: await stack.enter_async_context(serving(create_asgi(build_container(s))))
+            for name, s in builds.items()
+        }
         runs: dict[str, list[float]] = {name: [] for name in builds}
         failed = dict.fromkeys(builds, 0)
         names = list(builds)
         for r in range(args.rounds):
             order = names if r % 2 == 0 else names[::-1]
             for name in order:
-                cpu, bad = await cpu_per_request(
-                    clients[name].app, ids, args.api_key, args.requests
-                )
+                cpu, bad = await cpu_per_request(apps[name], ids, args.api_key, args.requests)
                 runs[name].append(cpu)
                 failed[name] += bad
             print(
                 f"round {r + 1}: " + "  ".join(f"{n} {runs[n][-1]:.0f} µs" for n in names),
                 flush=True,
             )
-    finally:
-        for client in clients.values():
-            await client.__aexit__(None, None, None)
     off = statistics.median(runs["off"])
     for name in names:
         m = statistics.median(runs[name])
