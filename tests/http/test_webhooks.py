@@ -14,7 +14,7 @@ import pytest
 from entrypoints.container import Container, build_container
 from entrypoints.http.app import create_asgi
 from entrypoints.settings import Settings
-from tests.support.clients import Client
+from tests.support.clients import Client, on_app_loop
 from tests.support.keys import bearer, issue
 from tests.support.receiver import running_receiver
 from tests.support.signatures import verify
@@ -148,13 +148,13 @@ async def test_deliveries_are_listed_newest_first(
     loopback_client: tuple[Client, Container],
 ) -> None:
     client, container = loopback_client
-    alice = bearer(await issue(container, "alice"))
+    alice = bearer(await on_app_loop(client, issue, container, "alice"))
     body = {"url": "http://127.0.0.1:9/hook", "eventTypes": ["resource.created"]}
     created = await client.post(HOOKS, json=body, headers=alice)
     assert created.status_code == 201, created.text
     webhook_id = created.json()["id"]
     for i in (1, 2):
-        await record(container, "resource.created", {"id": i})
+        await on_app_loop(client, record, container, "resource.created", {"id": i})
     response = await client.get(f"{HOOKS}/{webhook_id}/deliveries?limit=1", headers=alice)
     assert response.status_code == 200
     page = response.json()
@@ -176,11 +176,11 @@ async def test_the_server_dispatches_with_the_secret_it_handed_out(
     loopback_client: tuple[Client, Container],
 ) -> None:
     client, container = loopback_client
-    alice = bearer(await issue(container, "alice"))
+    alice = bearer(await on_app_loop(client, issue, container, "alice"))
     async with running_receiver() as receiver:
         body = {"url": receiver.url, "eventTypes": ["resource.deleted"]}
         created = (await client.post(HOOKS, json=body, headers=alice)).json()
-        await record(container, "resource.deleted", {"id": 5, "name": "gone"})
+        await on_app_loop(client, record, container, "resource.deleted", {"id": 5, "name": "gone"})
         for _ in range(100):
             if receiver.receipts:
                 break
@@ -207,7 +207,7 @@ async def test_resource_changes_are_delivered_once_each_and_failed_changes_not_a
     loopback_client: tuple[Client, Container],
 ) -> None:
     client, container = loopback_client
-    alice = bearer(await issue(container, "alice"))
+    alice = bearer(await on_app_loop(client, issue, container, "alice"))
     async with running_receiver() as receiver:
         events = ["resource.created", "resource.updated", "resource.deleted"]
         hook = {"url": receiver.url, "eventTypes": events}
@@ -251,7 +251,7 @@ async def test_every_kind_of_change_queues_the_resource_exactly_as_the_api_retur
     client, container = loopback_client
     # Creates, replaces and deletes without If-Match are single statements; the rest
     # run in a unit of work. The events of both come from the database's triggers.
-    alice = bearer(await issue(container, "alice"))
+    alice = bearer(await on_app_loop(client, issue, container, "alice"))
     hook = {"url": "http://127.0.0.1:9/hook", "eventTypes": ["resource.created",
             "resource.updated", "resource.deleted"]}  # fmt: skip
     assert (await client.post(HOOKS, json=hook, headers=alice)).status_code == 201
@@ -286,8 +286,8 @@ async def test_refused_or_missing_changes_change_nothing_and_record_no_event(
     # PUT and DELETE without If-Match try one conditional statement first; when it finds
     # no row the answer still comes from the locked read, and nothing is written.
     client, container = loopback_client
-    alice = bearer(await issue(container, "alice"))
-    bob = bearer(await issue(container, "bob"))
+    alice = bearer(await on_app_loop(client, issue, container, "alice"))
+    bob = bearer(await on_app_loop(client, issue, container, "bob"))
     hook = {"url": "http://127.0.0.1:9/hook", "eventTypes": ["resource.created",
             "resource.updated", "resource.deleted"]}  # fmt: skip
     assert (await client.post(HOOKS, json=hook, headers=alice)).status_code == 201
